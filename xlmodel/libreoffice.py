@@ -1,0 +1,523 @@
+"""LibreOffice headless as a second formula engine and as a sheet renderer.
+
+Two jobs, both through the ``soffice`` command line:
+
+* :func:`recalculate` makes LibreOffice recompute every native formula of a workbook and returns
+  the values, so tests can check the Python values against an independent implementation.
+* :func:`render_pngs` prints each sheet of a workbook to one PNG (charts included) for the
+  documentation.
+
+LibreOffice keeps the cached values of a file it did not write itself unless its profile says
+otherwise, so every call runs with a fresh, private user profile that forces a full
+recalculation on load. That also lets calls run concurrently. What LibreOffice saves is only
+read, never shipped: re-saving an add-in workbook lower-cases the UDF names and drops the
+dynamic-array metadata.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unicodedata
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import openpyxl
+from openpyxl.worksheet.pagebreak import ColBreak, RowBreak
+from openpyxl.worksheet.worksheet import Worksheet
+
+from xlmodel.errors import ExcelError, WorkbookError, as_excel_error
+
+#: Set to ``1`` to make a missing LibreOffice a test failure instead of a skip.
+REQUIRE_ENV = "XLMODEL_REQUIRE_LIBREOFFICE"
+
+#: Sheets :func:`render_pngs` leaves out by default (fnmatch patterns, case-insensitive).
+DEFAULT_SKIP_SHEETS = ("xlwings.conf", "_xlwings.conf")
+
+# Recalculation modes: 0 = always, 1 = never, 2 = ask. "Ask" is "never" when headless.
+_PROFILE_XCU = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+ xmlns:xs="http://www.w3.org/2001/XMLSchema"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode"\
+ oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode"\
+ oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+# Where installers put soffice when it is not on PATH.
+_SOFFICE_CANDIDATES = (
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+    r"C:\Program Files\LibreOffice\program\soffice.exe",
+)
+
+# A function call in a formula: a name followed by "(". Strings and quoted sheet names, which
+# may hold anything, are blanked first.
+_CALL = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s*\(")
+_QUOTED = re.compile(r'"(?:[^"]|"")*"|\'(?:[^\']|\'\')*\'')
+
+
+def find_soffice() -> str | None:
+    """Return the path of the LibreOffice ``soffice`` executable, or None if there is none."""
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return next((c for c in _SOFFICE_CANDIDATES if os.path.isfile(c)), None)
+
+
+def require_soffice(*, pdftoppm: bool = False) -> str:
+    """Return the soffice path for a test, or skip the test when LibreOffice is missing.
+
+    With the environment variable ``XLMODEL_REQUIRE_LIBREOFFICE=1`` a missing LibreOffice fails
+    the test instead. Works at module level (``SOFFICE = require_soffice()``) and inside tests.
+
+    Parameters
+    ----------
+    pdftoppm : bool
+        Also require poppler's ``pdftoppm``, which :func:`render_pngs` needs.
+    """
+    import pytest  # only tests call this; the library itself must not need pytest
+
+    soffice = find_soffice()
+    missing = []
+    if soffice is None:
+        missing.append("LibreOffice (soffice)")
+    if pdftoppm and shutil.which("pdftoppm") is None:
+        missing.append("poppler (pdftoppm)")
+    if not missing:
+        return soffice
+    reason = " and ".join(missing) + " not found on PATH"
+    if os.environ.get(REQUIRE_ENV) == "1":
+        pytest.fail(f"{reason}, but {REQUIRE_ENV}=1", pytrace=False)
+    pytest.skip(f"{reason}; set {REQUIRE_ENV}=1 to fail instead", allow_module_level=True)
+    raise AssertionError("unreachable")  # pytest.skip raises
+
+
+def recalculate(
+    path: str | os.PathLike, *, udf_names: Iterable[str] = (), timeout: float = 120
+) -> dict[str, dict[str, object]]:
+    """Recalculate a workbook with LibreOffice and return the value of every non-empty cell.
+
+    Every formula is recomputed, whatever values the file has cached. Values come back as
+    openpyxl reads them (numbers, strings, booleans, datetimes for date-formatted cells); error
+    values come back as :class:`~xlmodel.errors.ExcelError`. Cells whose value is empty text are
+    left out, as LibreOffice saves them like empty cells.
+
+    Parameters
+    ----------
+    path : path-like
+        The workbook (.xlsx, .xlsm or anything else LibreOffice opens).
+    udf_names : iterable of str
+        Add-in functions LibreOffice does not know. Formulas calling them are replaced by their
+        cached values first (on a copy), so that native formulas fed by them still compute;
+        without this they give ``#NAME?``. Spellings as in :func:`render_pngs`.
+    timeout : float
+        Seconds before LibreOffice is killed.
+
+    Returns
+    -------
+    dict
+        Worksheet name -> {cell reference such as ``"B3"`` -> value}, in workbook order.
+
+    Raises
+    ------
+    WorkbookError
+        The file is missing, LibreOffice is missing, fails or takes longer than ``timeout``.
+    """
+    source = _existing_file(path)
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
+        work = Path(tmp)
+        udfs = _upper_set(udf_names)
+        if udfs:
+            wb = _load_with_udfs_frozen(source, udfs)
+            source = work / "frozen.xlsx"
+            wb.save(source)
+        result = _soffice_convert(source, "xlsx", work, deadline, timeout)
+        return _read_values(result)
+
+
+def render_pngs(
+    path: str | os.PathLike,
+    outdir: str | os.PathLike,
+    *,
+    dpi: int = 80,
+    udf_names: Iterable[str] = (),
+    skip_sheets: Iterable[str] = DEFAULT_SKIP_SHEETS,
+    include_hidden: bool = False,
+    trim: bool = True,
+    timeout: float = 180,
+) -> list[Path]:
+    """Render each sheet of a workbook to its own PNG, charts included.
+
+    LibreOffice prints a copy of the workbook in which every sheet is set to fit one landscape
+    page; the original is never modified. Formulas calling functions LibreOffice does not know
+    (the add-in's UDFs) are replaced in the copy by their cached values, so they do not show
+    ``#NAME?``; native formulas stay formulas and are recalculated.
+
+    Parameters
+    ----------
+    path : path-like
+        The workbook.
+    outdir : path-like
+        Directory for the PNGs, created if needed. Existing files of the same name are replaced.
+    dpi : int
+        Resolution of the page images [dots per inch], 10 to 600.
+    udf_names : iterable of str
+        Functions to replace by their cached values, case-insensitive. A name matches its plain
+        spelling, ``_xll.NAME``, ``_xldudf_NAME``, ``_xldudf_NS_NAME`` and ``NS.NAME``.
+    skip_sheets : iterable of str
+        fnmatch patterns of sheet names not to render, case-insensitive.
+    include_hidden : bool
+        Render hidden sheets too.
+    trim : bool
+        Crop the blank page margin around the printed area.
+    timeout : float
+        Seconds for the whole job before the external programs are killed.
+
+    Returns
+    -------
+    list of Path
+        One PNG per rendered sheet, in workbook order, named
+        ``<workbook-stem>-<sheet>.png`` (both slugified). Empty sheets are not rendered.
+
+    Raises
+    ------
+    WorkbookError
+        The file is missing or unreadable, a program is missing, fails or times out, or no sheet
+        is left to render.
+    """
+    if not 10 <= dpi <= 600:
+        raise ValueError(f"dpi must be between 10 and 600, got {dpi}")
+    source = _existing_file(path)
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise WorkbookError("poppler's pdftoppm not found on PATH; it is needed to render PNGs")
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
+        work = Path(tmp)
+        copy = work / "print.xlsx"
+        sheets = _print_copy(source, copy, _upper_set(udf_names), tuple(skip_sheets),
+                             include_hidden)
+        pdf = _soffice_convert(copy, "pdf", work, deadline, timeout)
+        pages_dir = work / "pages"
+        pages_dir.mkdir()
+        # Without -png pdftoppm writes PPM, which is simple to crop before encoding.
+        image_format = [] if trim else ["-png"]
+        argv = [pdftoppm, *image_format, "-r", str(dpi), str(pdf), str(pages_dir / "page")]
+        _run(argv, work, deadline, timeout, f"pdftoppm on {source.name}")
+        pages = sorted(pages_dir.iterdir(), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        if len(pages) != len(sheets):
+            raise WorkbookError(
+                f"LibreOffice printed {len(pages)} pages for {len(sheets)} sheets of "
+                f"{source.name} ({', '.join(sheets)}); cannot tell which page is which sheet"
+            )
+        out = Path(outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for page, name in zip(pages, png_names(source.stem, sheets), strict=True):
+            target = out / name
+            image = page.read_bytes()
+            target.write_bytes(_trimmed_png(image, margin=max(2, dpi // 8)) if trim else image)
+            written.append(target)
+        return written
+
+
+def png_names(stem: str, sheets: Iterable[str]) -> list[str]:
+    """File names ``<stem>-<sheet>.png`` for the sheets, slugified and made unique in order.
+
+    >>> png_names("Launch Model", ["Inputs", "Out put", "out-put"])
+    ['launch-model-inputs.png', 'launch-model-out-put.png', 'launch-model-out-put-2.png']
+    """
+    names: list[str] = []
+    for sheet in sheets:
+        base = f"{_slug(stem)}-{_slug(sheet)}"
+        name, n = f"{base}.png", 1
+        while name in names:
+            n += 1
+            name = f"{base}-{n}.png"
+        names.append(name)
+    return names
+
+
+# --- running programs -----------------------------------------------------------------------
+
+
+def _existing_file(path: str | os.PathLike) -> Path:
+    source = Path(path)
+    if not source.is_file():
+        raise WorkbookError(f"workbook not found: {source}")
+    return source.resolve()
+
+
+def _soffice_convert(source: Path, fmt: str, work: Path, deadline: float, timeout: float) -> Path:
+    """Convert ``source`` to ``fmt`` with a private profile; return the converted file."""
+    soffice = find_soffice()
+    if soffice is None:
+        raise WorkbookError("LibreOffice (soffice) not found on PATH")
+    profile = work / "profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_PROFILE_XCU, encoding="utf-8")
+    # A neutral input name: the output name is then known, and odd characters in the user's
+    # file name never reach the LibreOffice command line.
+    inbox, outbox = work / "in", work / "out"
+    inbox.mkdir()
+    staged = inbox / f"book{source.suffix.lower()}"
+    shutil.copyfile(source, staged)
+    argv = [
+        soffice,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless", "--norestore", "--nolockcheck",
+        "--convert-to", fmt, "--outdir", str(outbox), str(staged),
+    ]
+    log = _run(argv, work, deadline, timeout, f"LibreOffice converting {source.name} to {fmt}")
+    result = outbox / f"book.{fmt}"
+    if not result.is_file():
+        detail = _last_line(log) or "no output file"
+        raise WorkbookError(f"LibreOffice could not convert {source.name} to {fmt}: {detail}")
+    return result
+
+
+def _run(argv: list[str], work: Path, deadline: float, timeout: float, what: str) -> str:
+    """Run a program in its own process group; kill the whole group on timeout. Return its log.
+
+    Output goes to a file, not a pipe: soffice forks a child that inherits the pipe, and
+    reading a pipe until EOF would then wait for that child too.
+    """
+    log_path = work / "run.log"
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise WorkbookError(f"{what}: no time left of the {timeout:g} s timeout")
+    with open(log_path, "wb") as log:
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT, cwd=work, start_new_session=True)
+        except OSError as exc:
+            raise WorkbookError(f"{what}: cannot start {argv[0]}: {exc}") from None
+        try:
+            returncode = proc.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        finally:
+            _kill_group(proc)
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    if returncode is None:
+        raise WorkbookError(f"{what} did not finish within the {timeout:g} s timeout")
+    if returncode != 0:
+        raise WorkbookError(f"{what} failed with exit code {returncode}: {_last_line(text)}")
+    return text
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    # Also after a normal exit: nothing the program left behind may outlive the call.
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    else:  # pragma: no cover - Windows has no process groups to kill
+        proc.kill()
+    proc.wait()
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # javaldx's warning is noise on machines without Java.
+    lines = [line for line in lines if "javaldx" not in line]
+    return lines[-1][:200] if lines else ""
+
+
+# --- reading LibreOffice's values ----------------------------------------------------------
+
+
+def _read_values(path: Path) -> dict[str, dict[str, object]]:
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise WorkbookError(f"cannot read LibreOffice's output: {exc}") from None
+    try:
+        return {ws.title: _sheet_values(ws) for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+
+def _sheet_values(ws) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            if cell.data_type == "e":
+                # LibreOffice's own codes (Err:502 ...) have no Excel spelling.
+                value = as_excel_error(cell.value) or ExcelError("#VALUE!", str(cell.value))
+            else:
+                value = as_excel_error(cell.value) or cell.value
+            values[cell.coordinate] = value
+    return values
+
+
+# --- the printing copy ---------------------------------------------------------------------
+
+
+def _print_copy(source: Path, dest: Path, udfs: frozenset[str], skip: tuple[str, ...],
+                include_hidden: bool) -> list[str]:
+    """Write the copy LibreOffice prints; return the names of the sheets it prints, in order."""
+    wb = _load_with_udfs_frozen(source, udfs)
+    printed = []
+    sheets = [wb[name] for name in wb.sheetnames]  # worksheets and chart sheets, in tab order
+    for sheet in sheets:
+        if isinstance(sheet, Worksheet):
+            _fit_to_one_page(sheet)
+        wanted = (
+            (include_hidden or sheet.sheet_state == "visible")
+            and not any(fnmatch.fnmatch(sheet.title.lower(), p.lower()) for p in skip)
+            and not _is_blank(sheet)
+        )
+        # LibreOffice prints no page for a hidden or blank sheet, so hiding the unwanted
+        # sheets keeps pages and sheets in step.
+        sheet.sheet_state = "visible" if wanted else "hidden"
+        if wanted:
+            printed.append(sheet.title)
+    if not printed:
+        raise WorkbookError(f"no sheet of {source.name} is left to render")
+    wb.active = wb.sheetnames.index(printed[0])
+    for sheet in sheets:
+        if isinstance(sheet, Worksheet):
+            sheet.sheet_view.tabSelected = sheet.title == printed[0]
+    wb.save(dest)
+    return printed
+
+
+def _fit_to_one_page(ws: Worksheet) -> None:
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1
+    ws.page_setup.orientation = "landscape"
+    # Manual page breaks would still split the sheet.
+    ws.row_breaks = RowBreak()
+    ws.col_breaks = ColBreak()
+
+
+def _is_blank(sheet) -> bool:
+    if not isinstance(sheet, Worksheet):
+        return False  # a chart sheet
+    if sheet._charts or sheet._images:
+        return False
+    return all(cell.value in (None, "") for cell in sheet._cells.values())
+
+
+def _load_with_udfs_frozen(source: Path, udfs: frozenset[str]) -> openpyxl.Workbook:
+    """Load a workbook with every formula calling one of ``udfs`` replaced by its cached value."""
+    try:
+        wb = openpyxl.load_workbook(source)
+        cached = openpyxl.load_workbook(source, data_only=True) if udfs else None
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise WorkbookError(f"cannot read {source.name}: {exc}") from None
+    if cached is not None:
+        for ws in wb.worksheets:
+            _freeze_udf_cells(ws, cached[ws.title], udfs)
+    return wb
+
+
+def _freeze_udf_cells(ws: Worksheet, cached: Worksheet, udfs: frozenset[str]) -> None:
+    """Replace formulas calling one of ``udfs`` by the value Excel cached for them."""
+    for cell in ws._cells.values():
+        formula = _formula_text(cell.value)
+        if formula is not None and _calls_udf(formula, udfs):
+            cell.value = cached[cell.coordinate].value
+
+
+def _formula_text(value: object) -> str | None:
+    text = getattr(value, "text", value)  # ArrayFormula and DataTableFormula carry .text
+    if isinstance(text, str) and text.startswith("="):
+        return text
+    return None
+
+
+def _upper_set(names: Iterable[str]) -> frozenset[str]:
+    if isinstance(names, str):
+        names = [names]
+    return frozenset(name.upper() for name in names)
+
+
+def _calls_udf(formula: str, udfs: frozenset[str]) -> bool:
+    """True if the formula calls one of ``udfs`` (upper case) under any add-in spelling.
+
+    >>> _calls_udf('=_xll.BREAKEVEN(A1)+SUM(B1:B3)', frozenset({"BREAKEVEN"}))
+    True
+    >>> _calls_udf('="BREAKEVEN(" & A1', frozenset({"BREAKEVEN"}))
+    False
+    """
+    if not udfs:
+        return False
+    underscored = {name.replace(".", "_") for name in udfs}
+    for token in _CALL.findall(_QUOTED.sub("''", formula)):
+        name = token.upper()
+        if name.startswith("_XLL."):
+            name = name[len("_XLL."):]
+        if name in udfs:
+            return True
+        if name.startswith("_XLDUDF_"):
+            rest = name[len("_XLDUDF_"):]
+            if rest in underscored or any(rest.endswith("_" + u) for u in underscored):
+                return True
+        elif "." in name and not name.startswith("_XL") and name.rsplit(".", 1)[1] in udfs:
+            return True  # a namespaced spelling, NS.NAME
+    return False
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "sheet"
+
+
+# --- images --------------------------------------------------------------------------------
+
+
+def _trimmed_png(ppm: bytes, margin: int) -> bytes:
+    """Crop the white border of a binary PPM page image and return it as a PNG."""
+    match = re.match(rb"P6\s+(\d+)\s+(\d+)\s+(\d+)\s", ppm)
+    if match is None or match.group(3) != b"255":
+        raise WorkbookError("pdftoppm wrote an image this module cannot read")
+    width, height = int(match.group(1)), int(match.group(2))
+    pixels = memoryview(ppm)[match.end():]
+    stride = 3 * width
+    top, bottom, left, right = height, 0, width, 0
+    for y in range(height):
+        row = bytes(pixels[y * stride:(y + 1) * stride])
+        ink = row.strip(b"\xff")
+        if not ink:
+            continue
+        top, bottom = min(top, y), y + 1
+        left = min(left, (len(row) - len(row.lstrip(b"\xff"))) // 3)
+        right = max(right, (len(row.rstrip(b"\xff")) + 2) // 3)
+    if top >= bottom:  # a blank page: keep it whole
+        top, bottom, left, right = 0, height, 0, width
+    else:
+        top, left = max(0, top - margin), max(0, left - margin)
+        bottom, right = min(height, bottom + margin), min(width, right + margin)
+    rows = b"".join(
+        b"\x00" + bytes(pixels[y * stride + 3 * left:y * stride + 3 * right])
+        for y in range(top, bottom)
+    )
+    return _png(right - left, bottom - top, rows)
+
+
+def _png(width: int, height: int, filtered_rows: bytes) -> bytes:
+    """An 8-bit RGB PNG from rows that each start with filter byte 0."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(filtered_rows, 6)) + chunk(b"IEND", b""))

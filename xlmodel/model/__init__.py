@@ -1,0 +1,53 @@
+"""The economic model: pure numpy functions of named inputs, no Excel.
+
+Each function broadcasts like a ufunc and checks its domain, raising
+:class:`xlmodel.errors.InputError` naming the argument and the rule.
+"""
+
+from .buildout import buildout_curve, buildout_growth_factor, buildout_growth_rate
+from .costs import (
+    breakeven_launch_cost,
+    capital_recovery_factor,
+    cost_per_mtok,
+    launch_cost_per_w_year,
+    mean_geometric_retention,
+    orbital_cost_per_w_year,
+    terrestrial_cost_per_w_year,
+    time_adjusted_breakeven_launch_cost,
+)
+from .launch import crossover_year, launch_cost, launch_cost_at_mass
+from .timevalue import (
+    annual_cost_decline,
+    annualized_token_return,
+    combined_halving_years,
+    compute_equivalence,
+    head_start_value,
+    token_cost,
+)
+from .uncertainty import call_with_inputs, monte_carlo, tornado
+
+__all__ = [
+    "annual_cost_decline",
+    "annualized_token_return",
+    "breakeven_launch_cost",
+    "buildout_curve",
+    "buildout_growth_factor",
+    "buildout_growth_rate",
+    "call_with_inputs",
+    "capital_recovery_factor",
+    "combined_halving_years",
+    "compute_equivalence",
+    "cost_per_mtok",
+    "crossover_year",
+    "head_start_value",
+    "launch_cost",
+    "launch_cost_at_mass",
+    "launch_cost_per_w_year",
+    "mean_geometric_retention",
+    "monte_carlo",
+    "orbital_cost_per_w_year",
+    "terrestrial_cost_per_w_year",
+    "time_adjusted_breakeven_launch_cost",
+    "token_cost",
+    "tornado",
+]

@@ -1,0 +1,126 @@
+"""Terrestrial build-out: the growth that meets a final-year install and a cumulative total
+(essay claim 8).
+
+Installs grow geometrically, ``a g^k`` for ``k = 0 ... n-1``. The final-year install
+``F = a g^(n-1)`` and the cumulative total ``C = sum a g^k`` fix ``a`` and ``g``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks as chk
+
+#: Longest build-out counted, in years: guards against a typo such as 20300 allocating a
+#: curve of thousands of rows.
+MAX_BUILDOUT_YEARS = 200
+
+# Bisection on h = 1/g halves the bracket each step; 200 steps take any float bracket
+# below one ulp, after which the loop stops early.
+_MAX_BISECTIONS = 200
+
+
+def _years(buildout_start_year, buildout_final_year):
+    start = chk.whole("buildout_start_year", buildout_start_year, -10**6)
+    final = chk.whole("buildout_final_year", buildout_final_year, -10**6)
+    start, final = np.broadcast_arrays(start, final)
+    if (final <= start).any():
+        bad = final <= start
+        raise chk.InputError(
+            "buildout_final_year", "must be after buildout_start_year",
+            f"{final[bad].flat[0]:g} <= {start[bad].flat[0]:g}",
+        )
+    n = final - start + 1
+    if (n > MAX_BUILDOUT_YEARS).any():
+        raise chk.InputError("buildout_final_year", f"must be at most {MAX_BUILDOUT_YEARS - 1} "
+                             "years after buildout_start_year",
+                             f"{n[n > MAX_BUILDOUT_YEARS].flat[0] - 1:g} years")
+    return n
+
+
+def _geometric_sum(h, n):
+    """sum_{j=0}^{n-1} h^j, exact at h = 1."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = np.expm1(n * np.log(h)) / (h - 1.0)
+    return np.where(h == 1.0, n, s)
+
+
+def buildout_growth_factor(buildout_final_year_gw, buildout_cumulative_gw, buildout_start_year,
+                           buildout_final_year):
+    """Year-on-year growth factor ``g`` of installs that meets both conditions [-].
+
+    Parameters
+    ----------
+    buildout_final_year_gw : array_like
+        Capacity installed in the final year [GW], > 0.
+    buildout_cumulative_gw : array_like
+        Capacity installed over all the years, final year included [GW]; must exceed the
+        final-year install.
+    buildout_start_year, buildout_final_year : array_like
+        First and last year counted, whole numbers, final > start.
+
+    Notes
+    -----
+    With ``h = 1/g`` the conditions become ``F sum_{j<n} h^j = C``. The left side rises
+    from ``F`` (h = 0) without bound, so a root ``h > 0`` exists exactly when ``F < C``; it
+    lies in ``(0, C/F]`` because the sum is at least ``1 + h``. Bisection is vectorized and
+    exact to the last bit. ``n F > C`` means growth (``g > 1``). Essay: F = 90 GW, C = 250 GW
+    gives +42.7 %/yr over 2026-2030 and +31.5 %/yr over 2027-2030.
+    """
+    f = chk.positive("buildout_final_year_gw", buildout_final_year_gw)
+    c = chk.positive("buildout_cumulative_gw", buildout_cumulative_gw)
+    n = _years(buildout_start_year, buildout_final_year)
+    f, c, n = np.broadcast_arrays(f, c, n)
+    if (c <= f).any():
+        bad = c <= f
+        raise chk.InputError(
+            "buildout_cumulative_gw", "must exceed buildout_final_year_gw",
+            f"{c[bad].flat[0]:g} <= {f[bad].flat[0]:g}",
+        )
+    ratio = c / f
+    lo = np.zeros_like(ratio)
+    hi = ratio.copy()
+    for _ in range(_MAX_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        if np.all((mid == lo) | (mid == hi)):
+            break
+        above = _geometric_sum(mid, n) > ratio
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    h = 0.5 * (lo + hi)
+    return chk.scalar(1.0 / h)
+
+
+def buildout_growth_rate(buildout_final_year_gw, buildout_cumulative_gw, buildout_start_year,
+                         buildout_final_year):
+    """Annual growth of installs that meets both conditions [1/yr], ``g - 1``."""
+    g = buildout_growth_factor(buildout_final_year_gw, buildout_cumulative_gw,
+                               buildout_start_year, buildout_final_year)
+    return chk.scalar(np.asarray(g) - 1.0)
+
+
+def buildout_curve(buildout_final_year_gw, buildout_cumulative_gw, buildout_start_year,
+                   buildout_final_year):
+    """Installs per year that meet both conditions: (years, GW installed each year).
+
+    Scalar inputs only: the curve's length depends on the years.
+
+    Returns
+    -------
+    years : ndarray of float
+        ``buildout_start_year ... buildout_final_year``.
+    installs_gw : ndarray of float
+        ``F g^(k - (n-1))`` [GW]; its last value is ``F`` and its sum is ``C``.
+    """
+    for name, value in (("buildout_final_year_gw", buildout_final_year_gw),
+                        ("buildout_cumulative_gw", buildout_cumulative_gw),
+                        ("buildout_start_year", buildout_start_year),
+                        ("buildout_final_year", buildout_final_year)):
+        if np.ndim(value):
+            raise chk.InputError(name, "must be a single value for a curve", code="#VALUE!")
+    g = buildout_growth_factor(buildout_final_year_gw, buildout_cumulative_gw,
+                               buildout_start_year, buildout_final_year)
+    years = np.arange(int(buildout_start_year), int(buildout_final_year) + 1, dtype=float)
+    k = np.arange(years.size, dtype=float)
+    installs = float(buildout_final_year_gw) * np.power(g, k - (years.size - 1))
+    return years, installs

@@ -1,0 +1,332 @@
+"""Cost per delivered watt-year and per token, on Earth and in orbit (essay claims 5 and 7).
+
+Both sides run the same chips, so tokens per joule is common to both and the comparison is
+made per *delivered* IT watt-year. All money is in constant US dollars; all functions
+broadcast over numpy arrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _checks as chk
+from .timevalue import _halving
+
+#: Watt-hours in one watt-year, divided by 1000: 1 W-year = 8.766 kWh (365.25 days).
+KWH_PER_W_YEAR = 8.766
+#: Seconds in a (Julian) year: 365.25 * 86,400.
+SECONDS_PER_YEAR = 31_557_600.0
+#: Tokens in a million tokens.
+TOKENS_PER_MTOK = 1e6
+
+
+def capital_recovery_factor(discount_rate, life_years):
+    """Annual payment that repays 1 dollar of capital over ``life_years`` [1/yr].
+
+    Parameters
+    ----------
+    discount_rate : array_like
+        Cost of capital [1/yr], >= 0.
+    life_years : array_like
+        Economic life [yr], > 0.
+
+    Notes
+    -----
+    ``CRF(i, n) = i / (1 - (1 + i)^-n)`` and ``CRF(0, n) = 1/n`` (straight line). Written with
+    ``expm1``/``log1p`` so that small rates converge smoothly on ``1/n``.
+    """
+    i = chk.non_negative("discount_rate", discount_rate)
+    n = chk.positive("life_years", life_years)
+    return chk.scalar(_crf(i, n))
+
+
+def _crf(i, n):
+    i, n = np.broadcast_arrays(i, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        annuity = i / -np.expm1(-n * np.log1p(i))
+    return np.where(i == 0, 1.0 / n, annuity)
+
+
+def mean_geometric_retention(annual_loss, life_years):
+    """Mean over years ``y = 0 ... life-1`` of ``(1 - annual_loss)^y`` [fraction].
+
+    Used for solar-array degradation and for chip survival: what fraction of the first-year
+    capacity is, on average, still there over the satellite's life.
+
+    Notes
+    -----
+    The sum has the closed form ``(1 - q^n) / (n (1 - q))`` with ``q = 1 - annual_loss``,
+    which equals the year-by-year mean for whole ``n`` and interpolates it smoothly between.
+    """
+    loss = chk.fraction("annual_loss", annual_loss, high_open=True)
+    n = chk.positive("life_years", life_years)
+    return chk.scalar(_mean_retention(loss, n))
+
+
+def _mean_retention(loss, n):
+    loss, n = np.broadcast_arrays(loss, n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = -np.expm1(n * np.log1p(-loss)) / (n * loss)
+    return np.where(loss == 0, 1.0, mean)
+
+
+def terrestrial_cost_per_w_year(
+    facility_capex_per_w,
+    facility_life_years,
+    terrestrial_opex_frac,
+    electricity_price_per_kwh,
+    pue,
+    chip_capex_per_w,
+    chip_life_years,
+    discount_rate,
+):
+    """Cost of one delivered IT watt-year in a terrestrial data centre [$/W/yr].
+
+    Parameters
+    ----------
+    facility_capex_per_w : array_like
+        Building, power and cooling capex per IT watt [$/W].
+    facility_life_years : array_like
+        Facility life [yr].
+    terrestrial_opex_frac : array_like
+        Maintenance per year as a fraction of facility capex [1/yr].
+    electricity_price_per_kwh : array_like
+        Electricity price [$/kWh].
+    pue : array_like
+        Power usage effectiveness, facility power over IT power [-], >= 1.
+    chip_capex_per_w : array_like
+        GPUs and other IT equipment per watt [$/W].
+    chip_life_years : array_like
+        Chip life [yr].
+    discount_rate : array_like
+        Cost of capital [1/yr].
+
+    Notes
+    -----
+    ``T = F CRF(i, L_f) + o F + PUE * 8.766 kWh * price + C CRF(i, L_c)``.
+    """
+    f = chk.non_negative("facility_capex_per_w", facility_capex_per_w)
+    lf = chk.positive("facility_life_years", facility_life_years)
+    opex = chk.non_negative("terrestrial_opex_frac", terrestrial_opex_frac)
+    price = chk.non_negative("electricity_price_per_kwh", electricity_price_per_kwh)
+    pue = chk.at_least("pue", pue, 1.0)
+    chips = chk.non_negative("chip_capex_per_w", chip_capex_per_w)
+    lc = chk.positive("chip_life_years", chip_life_years)
+    i = chk.non_negative("discount_rate", discount_rate)
+    cost = f * _crf(i, lf) + opex * f + pue * KWH_PER_W_YEAR * price + chips * _crf(i, lc)
+    return chk.scalar(cost)
+
+
+def _orbital_terms(
+    satellite_cost_per_w,
+    specific_power_w_per_kg,
+    sun_fraction,
+    solar_degradation_per_year,
+    space_chip_failure_per_year,
+    space_life_years,
+    space_ops_frac,
+    chip_capex_per_w,
+    discount_rate,
+):
+    """Orbital cost as ``S(p) = intercept + slope * p``; returns (intercept, slope)."""
+    sat = chk.non_negative("satellite_cost_per_w", satellite_cost_per_w)
+    spw = chk.positive("specific_power_w_per_kg", specific_power_w_per_kg)
+    sun = chk.fraction("sun_fraction", sun_fraction, low_open=True)
+    degr = chk.fraction("solar_degradation_per_year", solar_degradation_per_year, high_open=True)
+    fail = chk.fraction("space_chip_failure_per_year", space_chip_failure_per_year, high_open=True)
+    life = chk.positive("space_life_years", space_life_years)
+    ops = chk.non_negative("space_ops_frac", space_ops_frac)
+    chips = chk.non_negative("chip_capex_per_w", chip_capex_per_w)
+    i = chk.non_negative("discount_rate", discount_rate)
+
+    k_power = 1.0 / (sun * _mean_retention(degr, life))
+    k_chips = 1.0 / _mean_retention(fail, life)
+    crf = _crf(i, life)
+    intercept = (sat * k_power + chips * k_chips) * crf + ops * sat * k_power
+    slope = k_power * crf / spw
+    return intercept, slope
+
+
+def orbital_cost_per_w_year(
+    launch_cost_per_kg,
+    satellite_cost_per_w,
+    specific_power_w_per_kg,
+    sun_fraction,
+    solar_degradation_per_year,
+    space_chip_failure_per_year,
+    space_life_years,
+    space_ops_frac,
+    chip_capex_per_w,
+    discount_rate,
+):
+    """Cost of one delivered IT watt-year in orbit, at a launch price [$/W/yr].
+
+    Parameters
+    ----------
+    launch_cost_per_kg : array_like
+        Launch price to orbit [$/kg].
+    satellite_cost_per_w : array_like
+        Satellite bus, solar array and radiators per watt of array output [$/W].
+    specific_power_w_per_kg : array_like
+        Array output per kg launched [W/kg].
+    sun_fraction : array_like
+        Fraction of the orbit in sunlight [-], in (0, 1].
+    solar_degradation_per_year : array_like
+        Loss of array output per year [1/yr].
+    space_chip_failure_per_year : array_like
+        Chips lost per year, never repaired [1/yr].
+    space_life_years : array_like
+        Satellite life [yr].
+    space_ops_frac : array_like
+        Operations per year as a fraction of satellite cost [1/yr].
+    chip_capex_per_w : array_like
+        GPUs and other IT equipment per watt [$/W].
+    discount_rate : array_like
+        Cost of capital [1/yr].
+
+    Notes
+    -----
+    ``k_power = 1 / (sun_fraction * mean_retention(degradation))`` oversizes the array and
+    ``k_chips = 1 / mean_retention(failures)`` overprovisions chips;
+    ``S(p) = [(sat + p / specific_power) k_power + chips k_chips] CRF(i, life)
+    + ops * sat * k_power``. Space pays no energy bill and needs no facility.
+    """
+    p = chk.non_negative("launch_cost_per_kg", launch_cost_per_kg)
+    intercept, slope = _orbital_terms(
+        satellite_cost_per_w, specific_power_w_per_kg, sun_fraction, solar_degradation_per_year,
+        space_chip_failure_per_year, space_life_years, space_ops_frac, chip_capex_per_w,
+        discount_rate,
+    )
+    return chk.scalar(intercept + slope * p)
+
+
+def launch_cost_per_w_year(launch_cost_per_kg, specific_power_w_per_kg, space_life_years,
+                           discount_rate=0.0):
+    """Launch cost alone, annualized, per watt of array output [$/W/yr].
+
+    Notes
+    -----
+    ``p / specific_power * CRF(i, life)``; with no discounting this is Google Suncatcher's
+    ``mass * p / (power * life)`` (arXiv 2511.19468).
+    """
+    p = chk.non_negative("launch_cost_per_kg", launch_cost_per_kg)
+    spw = chk.positive("specific_power_w_per_kg", specific_power_w_per_kg)
+    life = chk.positive("space_life_years", space_life_years)
+    i = chk.non_negative("discount_rate", discount_rate)
+    return chk.scalar(p / spw * _crf(i, life))
+
+
+def cost_per_mtok(cost_per_w_year, tokens_per_joule):
+    """Cost per million tokens from the cost per delivered watt-year [$/Mtok].
+
+    Notes
+    -----
+    A watt-year is 31,557,600 J, so ``$/Mtok = cost / (tokens_per_joule * 31,557,600) * 1e6``.
+    """
+    cost = chk.finite("cost_per_w_year", cost_per_w_year)
+    tpj = chk.positive("tokens_per_joule", tokens_per_joule)
+    return chk.scalar(cost / (tpj * SECONDS_PER_YEAR) * TOKENS_PER_MTOK)
+
+
+def breakeven_launch_cost(
+    facility_capex_per_w,
+    facility_life_years,
+    terrestrial_opex_frac,
+    electricity_price_per_kwh,
+    pue,
+    chip_capex_per_w,
+    chip_life_years,
+    discount_rate,
+    satellite_cost_per_w,
+    specific_power_w_per_kg,
+    sun_fraction,
+    solar_degradation_per_year,
+    space_chip_failure_per_year,
+    space_life_years,
+    space_ops_frac,
+):
+    """Launch price at which orbital and terrestrial cost per token are equal [$/kg].
+
+    Parameters are those of :func:`terrestrial_cost_per_w_year` and
+    :func:`orbital_cost_per_w_year`.
+
+    Notes
+    -----
+    ``S`` is linear in ``p``, so ``S(p*) = T`` solves in closed form:
+    ``p* = (T - S(0)) / (k_power CRF(i, space_life) / specific_power)``. A negative ``p*``
+    means that even a free launch does not close the gap; it is returned as it is.
+    The essay's reconstruction (facility $19/W, satellite $9/W, 40 W/kg, equal 5-year lives,
+    no discounting, losses or energy) gives (19 - 9) * 40 = $400/kg.
+    """
+    return _breakeven(
+        1.0, facility_capex_per_w, facility_life_years, terrestrial_opex_frac,
+        electricity_price_per_kwh, pue, chip_capex_per_w, chip_life_years, discount_rate,
+        satellite_cost_per_w, specific_power_w_per_kg, sun_fraction, solar_degradation_per_year,
+        space_chip_failure_per_year, space_life_years, space_ops_frac,
+    )
+
+
+def time_adjusted_breakeven_launch_cost(
+    facility_capex_per_w,
+    facility_life_years,
+    terrestrial_opex_frac,
+    electricity_price_per_kwh,
+    pue,
+    chip_capex_per_w,
+    chip_life_years,
+    discount_rate,
+    satellite_cost_per_w,
+    specific_power_w_per_kg,
+    sun_fraction,
+    solar_degradation_per_year,
+    space_chip_failure_per_year,
+    space_life_years,
+    space_ops_frac,
+    hardware_halving_years,
+    deployment_lead_years,
+    algorithmic_halving_years=np.inf,
+):
+    """Breakeven launch price when orbital capacity comes online sooner [$/kg] (claim 7).
+
+    Parameters
+    ----------
+    hardware_halving_years, algorithmic_halving_years : array_like
+        Halving times of the cost per token [yr]; they fix the hurdle rate ``r``.
+    deployment_lead_years : array_like
+        How much sooner orbital capacity comes online than terrestrial [yr].
+
+    Other parameters are those of :func:`breakeven_launch_cost`.
+
+    Notes
+    -----
+    Capacity online ``lead`` years sooner is worth ``(1 + r)^lead`` times as much per
+    delivered watt-year, so solve ``S(p**) = T (1 + r)^lead``.
+    """
+    t = _halving(hardware_halving_years, algorithmic_halving_years, "hardware_halving_years")
+    lead = chk.finite("deployment_lead_years", deployment_lead_years)
+    with np.errstate(over="ignore"):
+        credit = np.exp2(lead / t)
+    return _breakeven(
+        credit, facility_capex_per_w, facility_life_years, terrestrial_opex_frac,
+        electricity_price_per_kwh, pue, chip_capex_per_w, chip_life_years, discount_rate,
+        satellite_cost_per_w, specific_power_w_per_kg, sun_fraction, solar_degradation_per_year,
+        space_chip_failure_per_year, space_life_years, space_ops_frac,
+    )
+
+
+def _breakeven(
+    credit, facility_capex_per_w, facility_life_years, terrestrial_opex_frac,
+    electricity_price_per_kwh, pue, chip_capex_per_w, chip_life_years, discount_rate,
+    satellite_cost_per_w, specific_power_w_per_kg, sun_fraction, solar_degradation_per_year,
+    space_chip_failure_per_year, space_life_years, space_ops_frac,
+):
+    terrestrial = terrestrial_cost_per_w_year(
+        facility_capex_per_w, facility_life_years, terrestrial_opex_frac,
+        electricity_price_per_kwh, pue, chip_capex_per_w, chip_life_years, discount_rate,
+    )
+    intercept, slope = _orbital_terms(
+        satellite_cost_per_w, specific_power_w_per_kg, sun_fraction, solar_degradation_per_year,
+        space_chip_failure_per_year, space_life_years, space_ops_frac, chip_capex_per_w,
+        discount_rate,
+    )
+    return chk.scalar((np.asarray(terrestrial) * credit - intercept) / slope)
