@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from xlmodel import __version__
 from xlmodel.errors import InputError, WorkbookError
@@ -26,6 +27,34 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _udfs(args: argparse.Namespace) -> int:
+    from xlmodel.xlwings_module import write_module
+
+    print(f"wrote {write_module(Path(args.folder))}")
+    return 0
+
+
+def _lite(args: argparse.Namespace) -> int:
+    from xlmodel.xlwings_module import write_lite_bundle
+
+    for path in write_lite_bundle(Path(args.folder)):
+        print(f"wrote {path}")
+    print("In Excel: xlwings Lite > paste main.py into the editor and requirements.txt into "
+          "its tab, then restart Python.")
+    return 0
+
+
+def _functions(args: argparse.Namespace) -> int:
+    from xlmodel import reference
+
+    if args.markdown:
+        print(reference.markdown())
+        return 0
+    for category, signature, description, *_ in reference.rows():
+        print(f"{signature}\n    {description}  [{category}]")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xlmodel",
@@ -40,6 +69,26 @@ def build_parser() -> argparse.ArgumentParser:
                        "crossover year and build-out growth.")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_summary)
+
+    p = sub.add_parser("functions", help="list the Excel functions",
+                       description="List every Excel function with its signature and what it "
+                       "returns, from the function catalogue.")
+    p.add_argument("--markdown", action="store_true", help="print the README's Markdown reference")
+    p.set_defaults(func=_functions)
+
+    p = sub.add_parser("udfs", help="write the module xlwings imports (xlmodel_udfs.py)",
+                       description="Write xlmodel_udfs.py, the module named in xlwings.conf's "
+                       "'UDF Modules', generated from the function catalogue.")
+    p.add_argument("folder", nargs="?", default="udfs", help="where to write it (default: udfs)")
+    p.set_defaults(func=_udfs)
+
+    p = sub.add_parser("lite", help="write an xlwings Lite bundle (main.py, requirements.txt)",
+                       description="Write main.py and requirements.txt for xlwings Lite: paste "
+                       "them into the xlwings Lite editor to get the same functions in Excel "
+                       "on Windows, Mac or the web.")
+    p.add_argument("folder", nargs="?", default="xlwings-lite",
+                   help="where to write them (default: xlwings-lite)")
+    p.set_defaults(func=_lite)
     return parser
 
 

@@ -88,12 +88,27 @@ class ExcelError:
         return self.code
 
 
+#: Office.js names of error values, as custom functions receive and return them
+#: (``{"type": "Error", "errorType": "Div0"}``).
+OFFICE_JS_ERROR_TYPES = {
+    "Null": "#NULL!", "Div0": "#DIV/0!", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
+    "Num": "#NUM!", "NotAvailable": "#N/A", "NA": "#N/A", "GettingData": "#GETTING_DATA",
+    "Spill": "#SPILL!", "Calc": "#CALC!", "Circular": "#CIRC!",
+}
+
+
 def as_excel_error(value: object) -> ExcelError | None:
-    """Return ``value`` as an :class:`ExcelError` if it is one or spells one, else None."""
+    """Return ``value`` as an :class:`ExcelError` if it is one or spells one, else None.
+
+    Accepts an ExcelError, its code as text (``"#NUM!"``), and an Office.js error object
+    (``{"type": "Error", "errorType": "Num"}``).
+    """
     if isinstance(value, ExcelError):
         return value
     if isinstance(value, str) and value.upper() in EXCEL_ERROR_CODES:
         return ExcelError(value)
+    if isinstance(value, dict) and value.get("type") == "Error":
+        return ExcelError(OFFICE_JS_ERROR_TYPES.get(value.get("errorType"), "#VALUE!"))
     return None
 
 

@@ -1,0 +1,626 @@
+"""The function catalogue: every Excel function of the add-in, described once.
+
+Each :class:`ExcelFunction` holds its Excel name, its arguments (name, unit, description,
+default), the shape of its result, a description Excel shows (at most 255 characters) and the
+model function behind it. The xlwings module (``udfs/xlmodel_udfs.py``), the xlwings Lite
+bundle, the template workbooks, the harness and the README's function reference are all
+derived from this list; none of them repeats a signature by hand.
+
+Calling convention: :func:`invoke` takes the raw arguments a spreadsheet hands over and
+returns a 2-D list of Excel-safe cells (see :mod:`xlmodel.excel_call`), or raises
+:class:`~xlmodel.excel_call.CallError` when the whole call fails.
+
+This module imports nothing heavier than numpy, so it also runs under Pyodide (xlwings Lite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from xlmodel import __version__
+from xlmodel import model as m
+from xlmodel.errors import ExcelError, InputError
+from xlmodel.excel_call import (
+    CallError,
+    Elementwise,
+    as_grid,
+    call_error,
+    is_blank,
+    numbers,
+    scalar_number,
+    single,
+    text,
+    to_cells,
+)
+from xlmodel.inputs import INPUTS, get_input, get_scenario, normalize_name, ranges, resolve
+
+# Kinds of argument
+NUMBER = "number"  # elementwise: a number or a range of numbers, broadcast like Excel
+SCALAR = "scalar"  # one number (a single cell)
+TEXT = "text"  # one piece of text
+ASSUMPTIONS = "assumptions"  # a scenario name, or a (name, value[, low, high]) range
+NUMBERS = "numbers"  # a list of numbers taken from a range
+
+#: Longest curve a spilling function returns, in rows.
+MAX_CURVE_ROWS = 1000
+#: Most Monte Carlo draws one cell may ask for: about a second and 200 MB at most.
+MAX_CELL_DRAWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of an Excel function."""
+
+    name: str
+    description: str
+    unit: str = ""
+    kind: str = NUMBER
+    optional: bool = False
+    default: float | str | None = None
+    """Value used when the argument is omitted or blank (documented in Excel)."""
+    default_from: Callable | None = field(default=None, repr=False, compare=False)
+    """Or: compute the default from the resolved assumptions (a function of them)."""
+    default_doc: str = ""
+    """What ``default_from`` gives, for the help text."""
+
+    @property
+    def doc(self) -> str:
+        """The argument's help text as Excel shows it."""
+        unit = f"[{self.unit}] " if self.unit else ""
+        if self.default is not None:
+            tail = f" Default {self.default}."
+        elif self.default_doc:
+            tail = f" Default: {self.default_doc}."
+        elif self.optional:
+            tail = " Optional."
+        else:
+            tail = ""
+        return f"{unit}{self.description}{tail}"
+
+
+@dataclass(frozen=True)
+class ExcelFunction:
+    """One Excel function: its signature, documentation and implementation."""
+
+    name: str
+    description: str
+    args: tuple[Arg, ...]
+    unit: str
+    category: str
+    compute: Callable = field(repr=False)
+    """Elementwise functions: a vectorized function of the NUMBER arguments by name, plus
+    ``inputs`` (the resolved assumptions) when the function takes them. Table functions: a
+    function of every coerced argument by name, returning a 2-D result."""
+    elementwise: bool = True
+    columns: tuple[str, ...] = ()
+    """For table results: what each column holds (no header row is returned)."""
+    model: Callable | None = field(default=None, repr=False)
+    nan_error: str = "#NUM!"
+    nan_message: str = ""
+    example: str = ""
+
+    def __post_init__(self):
+        if len(self.description) > 255:
+            raise ValueError(f"{self.name}: description longer than 255 characters")
+        seen_optional = False
+        for a in self.args:
+            if a.optional:
+                seen_optional = True
+            elif seen_optional:
+                raise ValueError(f"{self.name}: required {a.name} after an optional argument")
+
+    @property
+    def python_name(self) -> str:
+        """Name of the Python function in the xlwings module (Excel shows it upper-case)."""
+        return self.name
+
+    @property
+    def signature(self) -> str:
+        """``NAME(arg, [optional])`` as the reference shows it."""
+        parts = [f"[{a.name}]" if a.optional else a.name for a in self.args]
+        return f"{self.name}({', '.join(parts)})"
+
+    @property
+    def result_shape(self) -> str:
+        if self.elementwise:
+            return "one value per cell of its range arguments (a single value for single cells)"
+        return f"spills {len(self.columns)} columns: " + ", ".join(self.columns)
+
+
+def assumptions_arg(description="A scenario name (base, essay, essay_energy, conservative), "
+                    "or a 2-column range of input names and values (4 columns add low and "
+                    "high). Blank values take the scenario's. Omitted: base.") -> Arg:
+    return Arg("assumptions", description, kind=ASSUMPTIONS, optional=True)
+
+
+def read_assumptions(value) -> tuple[dict, dict, dict]:
+    """(values, low, high) from an assumptions argument.
+
+    ``value`` is None (the base scenario), a scenario name, or a range whose rows are
+    (input name, value) or (input name, value, low, high). A row named ``scenario`` picks
+    the starting scenario. Blank rows are skipped; a first row whose value is text and whose
+    name is not an input is taken as a header.
+    """
+    low, high = ranges()
+    if value is None or (not isinstance(value, (list, tuple)) and is_blank(value)):
+        return get_scenario("base").values(), low, high
+    grid = as_grid("assumptions", value)
+    if len(grid) == 1 and len(grid[0]) == 1:
+        name = text("assumptions", grid[0][0])
+        if name is None:
+            return get_scenario("base").values(), low, high
+        try:
+            return get_scenario(name).values(), low, high
+        except InputError as exc:
+            raise call_error(exc) from None
+    width = len(grid[0])
+    if width not in (2, 4) and len(grid) in (2, 4):
+        grid = [list(col) for col in zip(*grid, strict=True)]  # laid out in rows
+        width = len(grid[0])
+    if width not in (2, 4):
+        raise CallError("#VALUE!", "assumptions must be a scenario name or a range of 2 columns "
+                        f"(name, value) or 4 (name, value, low, high), got {width} columns")
+    rows = [r for r in grid if not all(is_blank(c) for c in r)]
+    if rows and isinstance(rows[0][1], str) and not _is_known(rows[0][0]):
+        rows = rows[1:]  # a header row such as ("Input", "Value")
+    pairs = []
+    for r in rows:
+        name = r[0]
+        if not isinstance(name, str) or is_blank(name):
+            raise CallError("#VALUE!", f"assumptions: every row needs an input name in its "
+                            f"first column, got {name!r}")
+        pairs.append((name, r[1]))
+        if width == 4 and normalize_name(name) != "scenario":
+            key = _input_name(name)
+            for bound, target in ((r[2], low), (r[3], high)):
+                if not is_blank(bound):
+                    if isinstance(bound, bool) or not isinstance(bound, (int, float)):
+                        raise CallError("#VALUE!", f"assumptions: the low and high of {key} "
+                                        f"must be numbers, got {bound!r}")
+                    target[key] = float(bound)
+    try:
+        values = resolve(pairs)
+    except InputError as exc:
+        raise call_error(exc) from None
+    return values, low, high
+
+
+def _is_known(name) -> bool:
+    if not isinstance(name, str):
+        return False
+    if normalize_name(name) == "scenario":
+        return True
+    try:
+        get_input(name)
+    except InputError:
+        return False
+    return True
+
+
+def _input_name(name: str) -> str:
+    try:
+        return get_input(name).name
+    except InputError as exc:
+        raise call_error(exc) from None
+
+
+# --- outputs that tornado and Monte Carlo can study -------------------------------------------
+
+#: Model outputs by the names TORNADO and MONTE_CARLO accept.
+OUTPUTS: dict[str, Callable] = {
+    "breakeven_launch_cost": m.breakeven_launch_cost,
+    "time_adjusted_breakeven_launch_cost": m.time_adjusted_breakeven_launch_cost,
+    "terrestrial_cost_per_w_year": m.terrestrial_cost_per_w_year,
+    "orbital_cost_per_w_year": m.orbital_cost_per_w_year,
+}
+
+
+def _output(name: str | None) -> Callable:
+    key = normalize_name(name or "breakeven_launch_cost")
+    if key not in OUTPUTS:
+        raise CallError("#VALUE!", f"output {name!r} is unknown; valid outputs: "
+                        + ", ".join(OUTPUTS))
+    return OUTPUTS[key]
+
+
+# --- the functions' implementations -----------------------------------------------------------
+
+def _with(inputs, **over):
+    v = dict(inputs)
+    v.update(over)
+    return v
+
+
+def _halving_kw(halving_years, algorithmic_halving_years=np.inf):
+    return {"halving_years": halving_years, "algorithmic_halving_years": algorithmic_halving_years}
+
+
+def _curve_years(start_year, end_year):
+    for name, y in (("start_year", start_year), ("end_year", end_year)):
+        if y != int(y):
+            raise CallError("#NUM!", f"{name} must be a whole year, got {y:g}")
+    if end_year < start_year:
+        raise CallError("#NUM!", f"end_year must be >= start_year, got {end_year:g} < "
+                        f"{start_year:g}")
+    if end_year - start_year + 1 > MAX_CURVE_ROWS:
+        raise CallError("#NUM!", f"the curve would have {end_year - start_year + 1:,.0f} rows; "
+                        f"at most {MAX_CURVE_ROWS} are allowed")
+    return np.arange(start_year, end_year + 1, dtype=float)
+
+
+def _token_cost_curve(start_cost, start_year, end_year, halving_years):
+    years = _curve_years(start_year, end_year)
+    cost = m.token_cost(start_cost, start_year, years, halving_years)
+    return np.column_stack([years, cost])
+
+
+def _launch_cost_curve(start_year, end_year, assumptions):
+    inputs = assumptions[0]
+    years = _curve_years(start_year, end_year)
+    return np.column_stack([years, m.call_with_inputs(m.launch_cost, _with(inputs, year=years))])
+
+
+def _buildout_curve(final_year_gw, cumulative_gw, start_year, final_year):
+    years, gw = m.buildout_curve(final_year_gw, cumulative_gw, start_year, final_year)
+    return np.column_stack([years, gw])
+
+
+def _tornado(assumptions, output):
+    inputs, low, high = assumptions
+    base_out, rows = m.tornado(_output(output), inputs, low, high)
+    return [[r.name, r.low_input, r.high_input, r.output_at_low, r.output_at_high, r.swing]
+            for r in rows] or [[ExcelError("#N/A", "no input of this output has a range")] * 6]
+
+
+def _monte_carlo(assumptions, percentiles, threshold, output, draws, seed):
+    inputs, low, high = assumptions
+    if draws > MAX_CELL_DRAWS:
+        raise CallError("#NUM!", f"draws must be at most {MAX_CELL_DRAWS:,} in a cell, "
+                        f"got {draws:,.0f}")
+    res = m.monte_carlo(_output(output), inputs, low, high, draws=draws, seed=seed,
+                        percentiles=percentiles or (5, 50, 95), threshold=threshold)
+    rows = [[f"P{p:g}", q] for p, q in res.percentiles.items()]
+    rows.append(["mean", res.mean])
+    if res.exceedance is not None:
+        rows.append([f"P(> {threshold:g})", res.exceedance])
+    return rows
+
+
+def _inputs_table(scenario):
+    try:
+        values = get_scenario(scenario or "base").values()
+    except InputError as exc:
+        raise call_error(exc) from None
+    return [[i.name, values[i.name] if values[i.name] is not None else "", i.unit, i.source]
+            for i in INPUTS]
+
+
+def _version():
+    from xlmodel.inputs import get_scenario as _scenario
+
+    # Self-test: the essay's reconstruction must give (19 - 9) x 40 = $400/kg.
+    p = m.call_with_inputs(m.breakeven_launch_cost, _scenario("essay").values())
+    ok = abs(p - 400.0) < 1e-9
+    return [[f"xlmodel {__version__}: " + ("self-test passed" if ok else
+                                           f"SELF-TEST FAILED (p* = {p!r})")]]
+
+
+def _years_arg(name, description, default=None, optional=False):
+    return Arg(name, description, "year", NUMBER, optional, default)
+
+
+HALVING = Arg("halving_years", "Years for the cost per token to halve (hardware).", "yr")
+ALG_HALVING = Arg("algorithmic_halving_years", "Years for algorithmic gains alone to halve "
+                  "the cost per token. Blank leaves them out.", "yr", NUMBER, optional=True)
+
+_T_VALUE = "Time value of compute"
+_COSTS = "Costs and breakeven"
+_LAUNCH = "Launch"
+_BUILDOUT = "Build-out"
+_UNCERTAINTY = "Sensitivity and uncertainty"
+_META = "Reference"
+
+FUNCTIONS: tuple[ExcelFunction, ...] = (
+    ExcelFunction(
+        "ANNUALIZED_TOKEN_RETURN",
+        "Hurdle rate: the annual return compute must earn when the cost per token halves "
+        "every halving_years: 2^(1/T) - 1. T = 1 gives 1 (100 %).",
+        (HALVING, ALG_HALVING), "1/yr (fraction)", _T_VALUE,
+        lambda halving_years, algorithmic_halving_years: m.annualized_token_return(
+            halving_years, algorithmic_halving_years),
+        model=m.annualized_token_return, example="=ANNUALIZED_TOKEN_RETURN(1)",
+    ),
+    ExcelFunction(
+        "ANNUAL_COST_DECLINE",
+        "Fraction by which the cost per token falls each year: 1 - 2^(-1/T). T = 1 gives 0.5.",
+        (HALVING, ALG_HALVING), "1/yr (fraction)", _T_VALUE,
+        lambda halving_years, algorithmic_halving_years: m.annual_cost_decline(
+            halving_years, algorithmic_halving_years),
+        model=m.annual_cost_decline, example="=ANNUAL_COST_DECLINE(1)",
+    ),
+    ExcelFunction(
+        "COMPUTE_EQUIVALENCE",
+        "Power deployed delay_years later that does the work of power deployed now: "
+        "P x 2^(delay/T). 1 GW now = 2 GW a year later when T = 1.",
+        (Arg("power", "Capacity deployed now (any power unit; the result is in the same unit)."),
+         Arg("delay_years", "How much later the alternative comes online.", "yr"),
+         HALVING, ALG_HALVING),
+        "same unit as power", _T_VALUE,
+        lambda power, delay_years, halving_years, algorithmic_halving_years:
+            m.compute_equivalence(power, delay_years, halving_years, algorithmic_halving_years),
+        model=m.compute_equivalence, example="=COMPUTE_EQUIVALENCE(1, 1, 1)",
+    ),
+    ExcelFunction(
+        "HEAD_START_VALUE",
+        "How much more per unit (a fraction) capacity online lead_years sooner may cost and "
+        "still break even: (1 + r)^lead - 1 = 2^(lead/T) - 1.",
+        (Arg("lead_years", "How much sooner the capacity comes online.", "yr"),
+         HALVING, ALG_HALVING),
+        "fraction", _T_VALUE,
+        lambda lead_years, halving_years, algorithmic_halving_years: m.head_start_value(
+            lead_years, halving_years, algorithmic_halving_years),
+        model=m.head_start_value, example="=HEAD_START_VALUE(1, 1)",
+    ),
+    ExcelFunction(
+        "TOKEN_COST_CURVE",
+        "Spills the cost per token for each year from start_year to end_year: year, cost "
+        "(c0 x 2^(-(t - t0)/T)). No header row.",
+        (Arg("start_cost", "Cost per token (any unit) in start_year.", "", SCALAR),
+         Arg("start_year", "First year of the curve.", "year", SCALAR),
+         Arg("end_year", "Last year of the curve.", "year", SCALAR),
+         Arg("halving_years", "Years for the cost per token to halve.", "yr", SCALAR)),
+        "year | cost unit", _T_VALUE, _token_cost_curve, elementwise=False,
+        columns=("year", "cost per token"), model=m.token_cost,
+        example="=TOKEN_COST_CURVE(1, 2025, 2035, 1)",
+    ),
+    ExcelFunction(
+        "TERRESTRIAL_COST_PER_W_YEAR",
+        "Cost of one delivered IT watt-year in a terrestrial data centre: facility and chips "
+        "annualized, upkeep and energy.",
+        (assumptions_arg(),), "$/W/yr", _COSTS,
+        lambda inputs: m.call_with_inputs(m.terrestrial_cost_per_w_year, inputs),
+        model=m.terrestrial_cost_per_w_year, example="=TERRESTRIAL_COST_PER_W_YEAR(\"base\")",
+    ),
+    ExcelFunction(
+        "ORBITAL_COST_PER_W_YEAR",
+        "Cost of one delivered IT watt-year in orbit at a launch price: satellite, launch and "
+        "chips annualized with oversizing for eclipse, degradation and failures, plus ops.",
+        (assumptions_arg(),
+         Arg("launch_cost_per_kg", "Launch price.", "$/kg", NUMBER, optional=True,
+             default_from=lambda v: v["launch_cost_per_kg"],
+             default_doc="the assumptions' launch_cost_per_kg")),
+        "$/W/yr", _COSTS,
+        lambda launch_cost_per_kg, inputs: m.call_with_inputs(
+            m.orbital_cost_per_w_year, _with(inputs, launch_cost_per_kg=launch_cost_per_kg)),
+        model=m.orbital_cost_per_w_year, example="=ORBITAL_COST_PER_W_YEAR(\"base\", 200)",
+    ),
+    ExcelFunction(
+        "TERRESTRIAL_COST_PER_MTOK",
+        "Terrestrial cost per million tokens: cost per W-year / (tokens_per_joule x "
+        "31,557,600 J) x 1e6.",
+        (assumptions_arg(),), "$/Mtok", _COSTS,
+        lambda inputs: m.cost_per_mtok(
+            m.call_with_inputs(m.terrestrial_cost_per_w_year, inputs), inputs["tokens_per_joule"]),
+        model=m.cost_per_mtok, example="=TERRESTRIAL_COST_PER_MTOK()",
+    ),
+    ExcelFunction(
+        "ORBITAL_COST_PER_MTOK",
+        "Orbital cost per million tokens at a launch price: cost per W-year / "
+        "(tokens_per_joule x 31,557,600 J) x 1e6.",
+        (assumptions_arg(),
+         Arg("launch_cost_per_kg", "Launch price.", "$/kg", NUMBER, optional=True,
+             default_from=lambda v: v["launch_cost_per_kg"],
+             default_doc="the assumptions' launch_cost_per_kg")),
+        "$/Mtok", _COSTS,
+        lambda launch_cost_per_kg, inputs: m.cost_per_mtok(m.call_with_inputs(
+            m.orbital_cost_per_w_year, _with(inputs, launch_cost_per_kg=launch_cost_per_kg)),
+            inputs["tokens_per_joule"]),
+        model=m.cost_per_mtok, example="=ORBITAL_COST_PER_MTOK(\"base\", 200)",
+    ),
+    ExcelFunction(
+        "BREAKEVEN_LAUNCH_COST",
+        "Launch price at which orbital and terrestrial cost per token are equal. Negative: "
+        "even a free launch does not close the gap. The essay's reconstruction gives 400.",
+        (assumptions_arg(),), "$/kg", _COSTS,
+        lambda inputs: m.call_with_inputs(m.breakeven_launch_cost, inputs),
+        model=m.breakeven_launch_cost, example="=BREAKEVEN_LAUNCH_COST(\"essay\")",
+    ),
+    ExcelFunction(
+        "TIME_ADJUSTED_BREAKEVEN",
+        "Breakeven launch price when orbital capacity comes online lead_years sooner and so "
+        "earns the hurdle rate: solves S(p) = T x (1 + r)^lead.",
+        (assumptions_arg(),
+         Arg("lead_years", "How much sooner orbital capacity comes online.", "yr", NUMBER,
+             optional=True, default_from=lambda v: v["deployment_lead_years"],
+             default_doc="the assumptions' deployment_lead_years")),
+        "$/kg", _COSTS,
+        lambda lead_years, inputs: m.call_with_inputs(
+            m.time_adjusted_breakeven_launch_cost,
+            _with(inputs, deployment_lead_years=lead_years)),
+        model=m.time_adjusted_breakeven_launch_cost,
+        example="=TIME_ADJUSTED_BREAKEVEN(\"base\", 1)",
+    ),
+    ExcelFunction(
+        "LAUNCH_COST",
+        "Launch price in a year on Wright's learning curve: p0 x (1 - LR)^(m x (t - t0)).",
+        (Arg("year", "Calendar year.", "year"), assumptions_arg()),
+        "$/kg", _LAUNCH,
+        lambda year, inputs: m.call_with_inputs(m.launch_cost, _with(inputs, year=year)),
+        model=m.launch_cost, example="=LAUNCH_COST(2030)",
+    ),
+    ExcelFunction(
+        "LAUNCH_COST_CURVE",
+        "Spills the launch price for each year from start_year to end_year: year, $/kg. No "
+        "header row.",
+        (Arg("start_year", "First year of the curve.", "year", SCALAR),
+         Arg("end_year", "Last year of the curve.", "year", SCALAR),
+         assumptions_arg()),
+        "year | $/kg", _LAUNCH, _launch_cost_curve, elementwise=False,
+        columns=("year", "launch cost [$/kg]"), model=m.launch_cost,
+        example="=LAUNCH_COST_CURVE(2025, 2040)",
+    ),
+    ExcelFunction(
+        "CROSSOVER_YEAR",
+        "First year the launch price reaches a target, by default the breakeven p*. #N/A "
+        "when it never does (a target <= 0, or a price that does not fall).",
+        (assumptions_arg(),
+         Arg("target_launch_cost_per_kg", "Launch price to reach.", "$/kg", NUMBER,
+             optional=True, default_from=lambda v: m.call_with_inputs(m.breakeven_launch_cost, v),
+             default_doc="the breakeven launch cost p*")),
+        "year", _LAUNCH,
+        lambda target_launch_cost_per_kg, inputs: m.call_with_inputs(
+            m.crossover_year, _with(inputs, target_launch_cost_per_kg=target_launch_cost_per_kg)),
+        model=m.crossover_year, nan_error="#N/A",
+        nan_message="the launch price never reaches the target",
+        example="=CROSSOVER_YEAR(\"essay\")",
+    ),
+    ExcelFunction(
+        "BUILDOUT_GROWTH_RATE",
+        "Annual growth of terrestrial installs that meets both a final-year install and a "
+        "cumulative total. Essay: 90 GW in 2030, 250 GW over 2026-2030: 0.427.",
+        (Arg("final_year_gw", "Capacity installed in the final year.", "GW", NUMBER, True, 90.0),
+         Arg("cumulative_gw", "Capacity installed over all the years.", "GW", NUMBER, True,
+             250.0),
+         _years_arg("start_year", "First year counted.", 2026.0, True),
+         _years_arg("final_year", "Final year.", 2030.0, True)),
+        "1/yr (fraction)", _BUILDOUT,
+        lambda final_year_gw, cumulative_gw, start_year, final_year: m.buildout_growth_rate(
+            final_year_gw, cumulative_gw, start_year, final_year),
+        model=m.buildout_growth_rate, example="=BUILDOUT_GROWTH_RATE(90, 250, 2026, 2030)",
+    ),
+    ExcelFunction(
+        "BUILDOUT_CURVE",
+        "Spills the installs per year that meet both a final-year install and a cumulative "
+        "total: year, GW. No header row.",
+        (Arg("final_year_gw", "Capacity installed in the final year.", "GW", SCALAR, True, 90.0),
+         Arg("cumulative_gw", "Capacity installed over all the years.", "GW", SCALAR, True,
+             250.0),
+         Arg("start_year", "First year counted.", "year", SCALAR, True, 2026.0),
+         Arg("final_year", "Final year.", "year", SCALAR, True, 2030.0)),
+        "year | GW", _BUILDOUT, _buildout_curve, elementwise=False,
+        columns=("year", "installed [GW]"), model=m.buildout_curve,
+        example="=BUILDOUT_CURVE(90, 250, 2026, 2030)",
+    ),
+    ExcelFunction(
+        "TORNADO",
+        "Spills a tornado table: each input at its low and high, the others at base, ranked "
+        "by swing: input, low, high, output at low, output at high, swing.",
+        (assumptions_arg(),
+         Arg("output", "Output to study: " + ", ".join(OUTPUTS) + ".", "", TEXT, True,
+             "breakeven_launch_cost")),
+        "input | input unit | input unit | output unit x3", _UNCERTAINTY, _tornado,
+        elementwise=False,
+        columns=("input", "low", "high", "output at low", "output at high", "swing"),
+        model=m.tornado, example="=TORNADO()",
+    ),
+    ExcelFunction(
+        "MONTE_CARLO",
+        "Spills percentiles, the mean and P(output > threshold) of an output with inputs "
+        "drawn from triangular (low, value, high) distributions: label, value.",
+        (assumptions_arg(),
+         Arg("percentiles", "Percentiles to report, 0-100.", "%", NUMBERS, True, "5, 50, 95"),
+         Arg("threshold", "Also report the share of draws above this value.", "output unit",
+             SCALAR, True),
+         Arg("output", "Output to study: " + ", ".join(OUTPUTS) + ".", "", TEXT, True,
+             "breakeven_launch_cost"),
+         Arg("draws", "Number of draws.", "", SCALAR, True, 100000.0),
+         Arg("seed", "Random seed: the same seed gives the same result.", "", SCALAR, True, 0.0)),
+        "label | output unit", _UNCERTAINTY, _monte_carlo, elementwise=False,
+        columns=("statistic", "value"), model=m.monte_carlo,
+        example="=MONTE_CARLO(, {5,50,95}, 400)",
+    ),
+    ExcelFunction(
+        "XLMODEL_INPUTS",
+        "Spills every model input of a scenario: name, value, unit, source.",
+        (Arg("scenario", "base, essay, essay_energy or conservative.", "", TEXT, True, "base"),),
+        "name | value | unit | source", _META, _inputs_table, elementwise=False,
+        columns=("name", "value", "unit", "source"), example="=XLMODEL_INPUTS(\"essay\")",
+    ),
+    ExcelFunction(
+        "XLMODEL_VERSION",
+        "The add-in's version and the result of a self-test (the essay's $400/kg). Use it to "
+        "check that the functions are wired up.",
+        (), "text", _META, _version, elementwise=False, columns=("version",),
+        example="=XLMODEL_VERSION()",
+    ),
+)
+
+_BY_NAME = {f.name: f for f in FUNCTIONS}
+
+
+def get_function(name: str) -> ExcelFunction:
+    """The catalogue entry called ``name`` (case-insensitive)."""
+    key = str(name).upper()
+    if key not in _BY_NAME:
+        raise KeyError(f"no Excel function {name!r} in the catalogue")
+    return _BY_NAME[key]
+
+
+def invoke(name: str, *raw_args) -> list[list]:
+    """Call catalogue function ``name`` with raw spreadsheet arguments.
+
+    Returns a 2-D list of cells (float, str, bool or ExcelError). Raises CallError when the
+    whole call fails. Any other exception is a bug, and the adapters turn it into #VALUE!
+    rather than a traceback in a cell.
+    """
+    fn = get_function(name)
+    if len(raw_args) > len(fn.args):
+        raise CallError("#VALUE!", f"{fn.name} takes at most {len(fn.args)} arguments, "
+                        f"got {len(raw_args)}")
+    raw = list(raw_args) + [None] * (len(fn.args) - len(raw_args))
+    try:
+        return _invoke(fn, raw)
+    except InputError as exc:
+        raise call_error(exc) from None
+
+
+def _invoke(fn: ExcelFunction, raw: list) -> list[list]:
+    assumptions = None
+    for a, value in zip(fn.args, raw, strict=True):
+        if a.kind == ASSUMPTIONS:
+            assumptions = read_assumptions(value)
+    if fn.elementwise:
+        named = []
+        for a, value in zip(fn.args, raw, strict=True):
+            if a.kind != NUMBER:
+                continue
+            default = a.default
+            if a.default_from is not None:
+                default = a.default_from(assumptions[0])
+            if default is None and a.optional:
+                default = _OPTIONAL_BLANK[a.name]
+            named.append((a.name, value, default))
+        fixed = {"inputs": assumptions[0]} if assumptions is not None else {}
+        if not named:
+            try:
+                result = fn.compute(**fixed)
+            except InputError as exc:
+                raise call_error(exc) from None
+            return to_cells(result, fn.nan_error, fn.nan_message)
+        cells = Elementwise(named).apply(fn.compute, **fixed)
+        return to_cells(cells, fn.nan_error, fn.nan_message)
+    kwargs = {}
+    for a, value in zip(fn.args, raw, strict=True):
+        if a.kind == ASSUMPTIONS:
+            kwargs[a.name] = assumptions
+        elif a.kind == SCALAR:
+            default = a.default if isinstance(a.default, float) else None
+            kwargs[a.name] = scalar_number(a.name, value, default, required=not a.optional)
+        elif a.kind == TEXT:
+            kwargs[a.name] = text(a.name, value, a.default if isinstance(a.default, str) else None)
+        elif a.kind == NUMBERS:
+            kwargs[a.name] = numbers(a.name, value)
+        else:  # a NUMBER argument of a table function: one cell
+            kwargs[a.name] = scalar_number(a.name, single(a.name, value), a.default)
+    return to_cells(fn.compute(**kwargs))
+
+
+# Optional NUMBER arguments without a default: what "not given" means to the model.
+_OPTIONAL_BLANK = {"algorithmic_halving_years": np.inf}
+
+
+def function_names() -> list[str]:
+    return [f.name for f in FUNCTIONS]
