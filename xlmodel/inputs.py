@@ -31,6 +31,9 @@ class Input:
     source: str
     description: str
     group: str
+    domain: str = ">=0"
+    """Valid values, as the model checks them: ">0", ">=0", ">=1", "[0,1)", "(0,1]", "any",
+    "year" (a whole number). Workbooks turn it into data validation."""
 
     @property
     def is_assumption(self) -> bool:
@@ -38,8 +41,8 @@ class Input:
         return self.source.lower().startswith("assumption")
 
 
-def _i(name, unit, default, low, high, group, description, source):
-    return Input(name, unit, default, low, high, source, description, group)
+def _i(name, unit, default, low, high, group, description, source, domain=">=0"):
+    return Input(name, unit, default, low, high, source, description, group, domain)
 
 
 #: The input table, in the order the workbooks show it.
@@ -47,46 +50,48 @@ INPUTS: tuple[Input, ...] = (
     # Time value of compute
     _i("hardware_halving_years", "yr", 1.0, 1.0, 2.7, "Time value of compute",
        "Years for hardware gains alone to halve the cost per token",
-       "Essay (1 yr); Epoch AI: ML GPU FLOP/s per $ doubles every 2.07 yr (range to 2.7)"),
+       "Essay (1 yr); Epoch AI: ML GPU FLOP/s per $ doubles every 2.07 yr (range to 2.7)",
+       domain=">0"),
     _i("algorithmic_halving_years", "yr", None, None, None, "Time value of compute",
        "Years for algorithmic gains alone to halve the cost per token; blank leaves them out",
        "Essay leaves architecture aside; a16z 'LLMflation': price for equal capability "
-       "falls 10x/yr (0.30 yr)"),
+       "falls 10x/yr (0.30 yr)", domain=">0"),
     _i("deployment_lead_years", "yr", 1.0, 0.0, 2.0, "Time value of compute",
        "How much sooner orbital capacity comes online than terrestrial capacity",
-       "assumption: the essay's 'time matters more than cost' gives no figure"),
+       "assumption: the essay's 'time matters more than cost' gives no figure", domain="any"),
     # Launch
     _i("launch_cost_per_kg", "$/kg", 3600.0, 2720.0, 3770.0, "Launch",
        "Launch price to low Earth orbit in the base year",
        "SpaceNews / Google Suncatcher: Falcon 9 about $3,600/kg (range $2,720-3,770)"),
     _i("launch_base_year", "year", 2025.0, None, None, "Launch",
        "Year of the launch price above",
-       "Suncatcher (arXiv 2511.19468, 2025) quotes the Falcon 9 price as current"),
+       "Suncatcher (arXiv 2511.19468, 2025) quotes the Falcon 9 price as current", domain="year"),
     _i("launch_learning_rate", "-", 0.20, 0.18, 0.24, "Launch",
        "Launch price cut per doubling of cumulative launched mass",
-       "Google Project Suncatcher (arXiv 2511.19468): 20 % (18-24 %)"),
+       "Google Project Suncatcher (arXiv 2511.19468): 20 % (18-24 %)", domain="[0,1)"),
     _i("launch_mass_doublings_per_year", "1/yr", 1.3, 1.0, 1.6, "Launch",
        "Doublings of cumulative launched mass per year",
        "assumption: chosen so the price reaches about $200/kg by 2035, as Suncatcher projects"),
     # Orbital
     _i("specific_power_w_per_kg", "W/kg", 40.0, 36.5, 100.0, "Orbital",
        "Solar array output per kg launched (whole satellite)",
-       "ARK: 25 kg/kW; Starlink V2 Mini 27 kW/740 kg = 36.5 W/kg; SpaceX FCC filing ~100 kW/t"),
+       "ARK: 25 kg/kW; Starlink V2 Mini 27 kW/740 kg = 36.5 W/kg; SpaceX FCC filing ~100 kW/t",
+       domain=">0"),
     _i("satellite_cost_per_w", "$/W", 9.0, 9.0, 22.0, "Orbital",
        "Satellite bus, array and radiators per watt of array output",
        "McCalip essay case $9/W; Starlink V2 Mini bill of materials about $22/W"),
     _i("sun_fraction", "-", 0.98, 0.95, 0.99, "Orbital",
        "Fraction of the orbit in sunlight",
-       "Dawn-dusk (terminator) orbit: McCalip 0.98; Starcloud > 95 %"),
+       "Dawn-dusk (terminator) orbit: McCalip 0.98; Starcloud > 95 %", domain="(0,1]"),
     _i("solar_degradation_per_year", "1/yr", 0.025, 0.01, 0.04, "Orbital",
        "Loss of solar array output per year",
-       "McCalip 2.5 %/yr; range: assumption"),
+       "McCalip 2.5 %/yr; range: assumption", domain="[0,1)"),
     _i("space_chip_failure_per_year", "1/yr", 0.09, 0.0, 0.09, "Orbital",
        "Chips lost per year in orbit, never repaired",
-       "McCalip, citing Meta's GPU failure rate (9 %/yr)"),
+       "McCalip, citing Meta's GPU failure rate (9 %/yr)", domain="[0,1)"),
     _i("space_life_years", "yr", 5.0, None, None, "Orbital",
        "Satellite life",
-       "Google Suncatcher; SemiAnalysis: 5 yr"),
+       "Google Suncatcher; SemiAnalysis: 5 yr", domain=">0"),
     _i("space_ops_frac", "1/yr", 0.01, 0.005, 0.02, "Orbital",
        "Operations per year as a fraction of satellite cost",
        "McCalip 1 %/yr; range: assumption"),
@@ -96,7 +101,7 @@ INPUTS: tuple[Input, ...] = (
        "McCalip techno-economic build-up $13.80/W; ARK $19B per GW"),
     _i("facility_life_years", "yr", 15.0, 10.0, 20.0, "Terrestrial",
        "Data centre facility life",
-       "SemiAnalysis: Earth facilities 15 yr; range: assumption"),
+       "SemiAnalysis: Earth facilities 15 yr; range: assumption", domain=">0"),
     _i("terrestrial_opex_frac", "1/yr", 0.03, 0.02, 0.05, "Terrestrial",
        "Facility maintenance per year as a fraction of facility capex",
        "McCalip maintenance fraction 3 %/yr; range: assumption"),
@@ -105,33 +110,33 @@ INPUTS: tuple[Input, ...] = (
        "Google Suncatcher band $0.06-0.25/kWh; Starcloud $0.04/kWh"),
     _i("pue", "-", 1.2, 1.09, 1.4, "Terrestrial",
        "Power usage effectiveness: facility power over IT power",
-       "McCalip 1.2; Suncatcher band 1.09-1.4"),
+       "McCalip 1.2; Suncatcher band 1.09-1.4", domain=">=1"),
     # Shared
     _i("chip_capex_per_w", "$/W", 41.0, 30.0, 50.0, "Shared",
        "GPUs and other IT equipment per IT watt, the same on both sides",
        "ARK: $30B GPUs + $11B other IT per GW; range: assumption"),
     _i("chip_life_years", "yr", 5.0, 4.0, 6.0, "Shared",
        "Chip life on Earth",
-       "assumption: the usual GPU depreciation life"),
+       "assumption: the usual GPU depreciation life", domain=">0"),
     _i("discount_rate", "1/yr", 0.10, 0.0, 0.15, "Shared",
        "Cost of capital",
        "assumption: a typical cost of capital (range 0-15 %)"),
     _i("tokens_per_joule", "tok/J", 5.0, 1.0, 20.0, "Shared",
        "Tokens generated per joule of IT energy, the same on both sides",
-       "assumption: order of magnitude for a 70B-class model on H100-class GPUs"),
+       "assumption: order of magnitude for a 70B-class model on H100-class GPUs", domain=">0"),
     # Build-out
     _i("buildout_final_year_gw", "GW", 90.0, None, None, "Build-out",
        "Terrestrial data centre capacity installed in the final year",
-       "Essay: 90 GW installed in 2030"),
+       "Essay: 90 GW installed in 2030", domain=">0"),
     _i("buildout_cumulative_gw", "GW", 250.0, None, None, "Build-out",
        "Capacity installed over all the years counted, final year included",
-       "Essay: 250 GW built cumulatively by 2030"),
+       "Essay: 250 GW built cumulatively by 2030", domain=">0"),
     _i("buildout_start_year", "year", 2026.0, None, None, "Build-out",
        "First year counted in the cumulative total",
-       "assumption: the essay's 'between now and then', read from 2026"),
+       "assumption: the essay's 'between now and then', read from 2026", domain="year"),
     _i("buildout_final_year", "year", 2030.0, None, None, "Build-out",
        "Final year of the build-out",
-       "Essay: 2030"),
+       "Essay: 2030", domain="year"),
 )
 
 _BY_NAME = {i.name: i for i in INPUTS}
