@@ -27,6 +27,36 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build(args: argparse.Namespace) -> int:
+    from xlmodel.generator.build import TEMPLATES, build_all
+
+    unknown = [n for n in args.templates if n not in TEMPLATES]
+    if unknown:
+        print(f"xlmodel build: error: no template {unknown[0]!r}; templates: "
+              + ", ".join(TEMPLATES), file=sys.stderr)
+        return 2
+    built = build_all(Path(args.out), args.templates or None)
+    print(format_table(all_headlines()))
+    print()
+    for b in built:
+        print(f"{b.name}: {b.xlsx}  {b.xlsm}")
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    from xlmodel.catalogue import function_names
+    from xlmodel.libreoffice import find_soffice, render_pngs
+
+    if find_soffice() is None:
+        print("xlmodel render: error: LibreOffice (soffice) is not installed", file=sys.stderr)
+        return 2
+    for path in args.workbooks:
+        for png in render_pngs(Path(path), Path(args.out), dpi=args.dpi,
+                               udf_names=function_names()):
+            print(f"wrote {png}")
+    return 0
+
+
 def _udfs(args: argparse.Namespace) -> int:
     from xlmodel.xlwings_module import write_module
 
@@ -69,6 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
                        "crossover year and build-out growth.")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=_summary)
+
+    p = sub.add_parser("build", help="build the template workbooks with their values",
+                       description="Write each template workbook as .xlsx (cached values "
+                       "computed headlessly, so any viewer shows numbers) and .xlsm (with "
+                       "xlwings' VBA, for classic xlwings), then print the headline figures.")
+    p.add_argument("templates", nargs="*", metavar="TEMPLATE",
+                   help="templates to build (default: all)")
+    p.add_argument("--out", default="workbooks", help="output folder (default: workbooks)")
+    p.set_defaults(func=_build)
+
+    p = sub.add_parser("render", help="render each sheet of workbooks to PNG (LibreOffice)",
+                       description="Render every sheet of each workbook to a PNG with "
+                       "LibreOffice, charts included, showing the values saved in the file.")
+    p.add_argument("workbooks", nargs="+", metavar="WORKBOOK")
+    p.add_argument("--out", default="docs", help="output folder (default: docs)")
+    p.add_argument("--dpi", type=int, default=100, help="resolution (default: 100)")
+    p.set_defaults(func=_render)
 
     p = sub.add_parser("functions", help="list the Excel functions",
                        description="List every Excel function with its signature and what it "
