@@ -57,6 +57,56 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from xlmodel import harness
+
+    reports, errors = [], {}
+    for path in args.workbooks:
+        try:
+            report = harness.check(path, args.mode, rtol=args.rtol, atol=args.atol)
+        except WorkbookError as exc:
+            errors[path] = str(exc)
+            where = "" if str(path) in str(exc) else f"{path}: "
+            print(f"xlmodel check: error: {where}{exc}", file=sys.stderr)
+            continue
+        reports.append(report)
+        if args.update:
+            harness.update(path, report)
+            print(f"{path}: updated {len(report.recomputed)} cached values")
+        elif not args.json:
+            print(harness.format_report(report, limit=args.limit))
+    if args.json:
+        print(json.dumps(harness.to_json(reports), indent=2))
+    if args.junit:
+        _write_text(Path(args.junit), harness.to_junit(reports, errors))
+    if errors:
+        return 2
+    return 0 if args.update or all(r.ok for r in reports) else 1
+
+
+def _calc(args: argparse.Namespace) -> int:
+    args.update = True
+    args.json = False
+    args.junit = None
+    args.rtol, args.atol, args.limit = 0.0, 0.0, 0
+    return _check(args)
+
+
+def _write_text(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _udfs(args: argparse.Namespace) -> int:
     from xlmodel.xlwings_module import write_module
 
@@ -108,6 +158,34 @@ def build_parser() -> argparse.ArgumentParser:
                    help="templates to build (default: all)")
     p.add_argument("--out", default="workbooks", help="output folder (default: workbooks)")
     p.set_defaults(func=_build)
+
+    p = sub.add_parser(
+        "check", help="recompute saved workbooks and compare with their saved values",
+        description="Open each workbook without Excel, recompute the xlmodel functions "
+        "(local mode: each from the saved values of its arguments) or the whole workbook "
+        "(full mode: from the inputs, native formulas included) and compare with the values "
+        "saved in the file. Exit 0: all match; 1: mismatches; 2: usage error or unreadable "
+        "file.")
+    p.add_argument("workbooks", nargs="+", metavar="WORKBOOK", help=".xlsx or .xlsm files")
+    p.add_argument("--mode", choices=("local", "full"), default="local",
+                   help="local (default) or full")
+    p.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (1e-9)")
+    p.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance (1e-12)")
+    p.add_argument("--json", action="store_true", help="print a JSON report")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument("--update", action="store_true",
+                   help="write the recomputed values into the file as its cached values "
+                   "(lossless, atomic) instead of reporting")
+    p.add_argument("--limit", type=int, default=50, help="mismatches shown per workbook")
+    p.set_defaults(func=_check)
+
+    p = sub.add_parser("calc", help="recompute workbooks and save the values in them",
+                       description="Same as 'check --update': recompute and write the values "
+                       "back as cached values, changing nothing else in the file.")
+    p.add_argument("workbooks", nargs="+", metavar="WORKBOOK")
+    p.add_argument("--mode", choices=("local", "full"), default="full",
+                   help="full (default) or local")
+    p.set_defaults(func=_calc)
 
     p = sub.add_parser("render", help="render each sheet of workbooks to PNG (LibreOffice)",
                        description="Render every sheet of each workbook to a PNG with "

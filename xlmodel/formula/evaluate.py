@@ -549,6 +549,10 @@ def _dispatch(spec: FunctionSpec, fns, convs, lifted, ctx: _Context) -> Callable
                 args[k] = x
         try:
             r = impl(ctx, *args) if needs_ctx else impl(*args)
+        except OverflowError:
+            return ERR_NUM
+        except ZeroDivisionError:
+            return ERR_DIV0
         except Exception as exc:  # a function must never bring down the workbook
             return ExcelError("#VALUE!", f"{name}: {exc}")
         t = type(r)
@@ -821,7 +825,11 @@ class Engine:
         from xlmodel.formula.parser import strip_prefix
 
         def udf(*args):
-            return from_python(fn(*[None if a is MISSING else a for a in args]))
+            try:
+                result = fn(*[None if a is MISSING else a for a in args])
+            except Exception as exc:  # whatever a registered function raises is #VALUE!
+                return ExcelError("#VALUE!", f"{name}: {exc}")
+            return from_python(result)
 
         kind = "a" if array_args else "x"
         spec = spec_for(strip_prefix(name), udf, kind, variadic=True, min_args=0)

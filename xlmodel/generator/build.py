@@ -87,7 +87,7 @@ def compute(path: Path, spills) -> tuple[dict, dict]:
         key = (cell.sheet, cell.row, cell.col)
         if cell.formula is not None:
             dynamic = (cell.sheet, cell.ref) in anchors or cell.dynamic
-            cells[key] = Formula(cell.formula, None if dynamic else cell.array_ref)
+            cells[key] = Formula(cell.formula, cell.array_ref, dynamic=dynamic)
         elif cell.value is not None:
             cells[key] = cell.value
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}

@@ -174,10 +174,13 @@ class SheetWriter:
         self.row += 1
 
     def text_rows(self, rows, *, col: int = 1, wrap_cols=(), bold_first=False) -> None:
+        """Rows of text: never formulas, even when a text starts with '=' (an example)."""
         for values in rows:
             for k, v in enumerate(values):
                 c = self.cell(self.row, col + k, v, wrap=(col + k) in wrap_cols,
                               bold=bold_first and k == 0)
+                if isinstance(v, str):
+                    c.data_type = "s"
                 if (col + k) not in wrap_cols:
                     c.alignment = Alignment(vertical="top")
             self.row += 1

@@ -1,0 +1,346 @@
+"""The headless harness: recompute a saved workbook and compare with the values saved in it.
+
+Two modes:
+
+* ``local``: each cell that calls one of our functions is recomputed from the *saved*
+  values of its arguments (argument expressions and nested calls are evaluated too). A
+  regression in one function shows up alone, whatever the rest of the chain does.
+* ``full``: the whole workbook is recomputed from its input cells, native formulas and our
+  functions alike, and every formula cell is compared.
+
+Nothing in a file is ever executed: formulas are parsed and compiled by
+:mod:`xlmodel.formula`, macros are ignored, and :mod:`xlmodel.ooxml` reads the package
+with limits on size, ratio and cell count.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlmodel import ooxml, udf_bridge
+from xlmodel.errors import ExcelError, WorkbookError, as_excel_error
+from xlmodel.formula import Engine, Formula, find_calls
+from xlmodel.formula.tokenizer import FormulaError
+
+MODES = ("local", "full")
+#: Default tolerances: tight, since the same code should give the same floats.
+RTOL = 1e-9
+ATOL = 1e-12
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One cell whose recomputed value differs from the saved one."""
+
+    sheet: str
+    ref: str
+    formula: str
+    saved: object
+    recomputed: object
+    difference: float | None
+    kind: str = "value"
+    """"value", or "spill size" when a spilled range changed shape."""
+
+    @property
+    def where(self) -> str:
+        return f"{self.sheet}!{self.ref}"
+
+
+@dataclass
+class Report:
+    """What a check found in one workbook."""
+
+    path: str
+    mode: str
+    checked: int = 0
+    udf_cells: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    recomputed: dict = field(default_factory=dict, repr=False)
+    """(sheet, ref) -> recomputed value of every compared cell (for --update)."""
+    spill_refs: dict = field(default_factory=dict, repr=False)
+    """(sheet, anchor ref) -> recomputed spill range, where it changed."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+# --- comparison -------------------------------------------------------------------------------
+
+def same(saved, recomputed, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    """Saved and recomputed values agree: numbers within tolerance, text, booleans and error
+    values as themselves (#NUM! equals #NUM!). Blank and empty text are the same."""
+    if saved == "" or saved is None:
+        return recomputed is None or recomputed == ""
+    s_err, r_err = as_excel_error(saved), as_excel_error(recomputed)
+    if s_err is None and isinstance(saved, str) and r_err is not None:
+        # classic xlwings saves a failed call as text: "#NUM! halving_years must be ..."
+        return saved.split(" ", 1)[0].upper() == r_err.code
+    if s_err is not None or r_err is not None:
+        return s_err == r_err
+    if isinstance(saved, bool) or isinstance(recomputed, bool):
+        return type(saved) is type(recomputed) and saved == recomputed
+    if isinstance(saved, (int, float)) and isinstance(recomputed, (int, float)):
+        if math.isnan(saved) or math.isnan(recomputed):
+            return False
+        return abs(saved - recomputed) <= atol + rtol * abs(saved)
+    if isinstance(saved, str) and isinstance(recomputed, str):
+        return saved == recomputed
+    return False
+
+
+def difference(saved, recomputed) -> float | None:
+    if isinstance(saved, (int, float)) and isinstance(recomputed, (int, float)) and not (
+            isinstance(saved, bool) or isinstance(recomputed, bool)):
+        return float(recomputed) - float(saved)
+    return None
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+@dataclass
+class _Loaded:
+    data: ooxml.WorkbookData
+    engine: Engine
+    saved: dict
+    """(sheet, row, col) -> saved value of every cell."""
+    formulas: dict
+    """(sheet, row, col) -> Cell of every formula cell."""
+    udf_keys: list
+    """Formula cells that call one of our functions."""
+
+
+def _called_names(text: str) -> list[str]:
+    try:
+        return [c.name for c in find_calls(text)]
+    except FormulaError:
+        return []
+
+
+def load(path: str | os.PathLike[str], **limits) -> _Loaded:
+    """Read a workbook and build an engine with our functions registered in every spelling."""
+    data = ooxml.read_workbook(path, **limits)
+    cells, saved, formulas, udf_keys, called = {}, {}, {}, [], set()
+    for cell in data.iter_cells():
+        key = (cell.sheet, cell.row, cell.col)
+        saved[key] = cell.value
+        if cell.formula is None:
+            if cell.value is not None:
+                cells[key] = cell.value
+            continue
+        formulas[key] = cell
+        cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
+        names = _called_names(cell.formula)
+        called.update(names)
+        if any(udf_bridge.catalogue_name(n) for n in names):
+            udf_keys.append(key)
+    names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
+    engine = Engine(cells, names, data.sheet_names, strict=False)
+    udf_bridge.register(engine, called)
+    return _Loaded(data, engine, saved, formulas, udf_keys)
+
+
+# --- checking ---------------------------------------------------------------------------------
+
+def check(path: str | os.PathLike[str], mode: str = "local", *, rtol: float = RTOL,
+          atol: float = ATOL, **limits) -> Report:
+    """Recompute a workbook in ``mode`` and compare with its saved values.
+
+    Raises WorkbookError (one line) for a file that cannot be read or evaluated: not a
+    workbook, hostile content, a reference to a missing sheet, a circular reference.
+    """
+    if mode not in MODES:
+        raise WorkbookError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+    wb = load(path, **limits)
+    report = Report(str(path), mode, udf_cells=len(wb.udf_keys))
+    if mode == "full":
+        values = wb.engine.calculate()
+        spills = wb.engine.spills
+        keys = list(wb.formulas)
+        results = {k: values.get(k) for k in keys}
+    else:
+        wb.engine.set_values(wb.saved)
+        keys = wb.udf_keys
+        results = wb.engine.evaluate_cells(keys)
+        spills = {}
+        for k, v in results.items():
+            if _is_array(v):
+                rows, cols = len(v), len(v[0])
+                spills[k] = (k[1], k[2], k[1] + rows - 1, k[2] + cols - 1)
+    for key in keys:
+        _compare_cell(report, wb, key, results.get(key), spills.get(key), rtol, atol)
+    return report
+
+
+def _is_array(v) -> bool:
+    return hasattr(v, "shape") and len(getattr(v, "shape", ())) == 2 or (
+        isinstance(v, list) and v and isinstance(v[0], list))
+
+
+def _rect(spill) -> tuple[int, int, int, int] | None:
+    if spill is None:
+        return None
+    if isinstance(spill, tuple):
+        return spill
+    return (spill.r1, spill.c1, spill.r2, spill.c2)
+
+
+def _compare_cell(report: Report, wb: _Loaded, key, result, spill, rtol, atol) -> None:
+    sheet, row, col = key
+    cell = wb.formulas[key]
+    formula = "=" + cell.formula
+    saved_rect = ooxml.parse_range(cell.array_ref) if cell.array_ref else None
+    new_rect = _rect(spill)
+    if _is_array(result):
+        grid = [list(r) for r in result]
+        if new_rect is None:
+            new_rect = (row, col, row + len(grid) - 1, col + len(grid[0]) - 1)
+    else:
+        grid = [[result]]
+    if new_rect is None:
+        new_rect = (row, col, row, col)
+    # A legacy (fixed-size) array formula keeps its range; a spill may change size.
+    if saved_rect is not None and not cell.dynamic and new_rect != saved_rect:
+        new_rect = saved_rect
+    if saved_rect is not None and new_rect != saved_rect:
+        shape = (saved_rect[2] - saved_rect[0] + 1, saved_rect[3] - saved_rect[1] + 1)
+        new_shape = (new_rect[2] - new_rect[0] + 1, new_rect[3] - new_rect[1] + 1)
+        report.mismatches.append(Mismatch(
+            sheet, cell.ref, formula, f"{shape[0]}x{shape[1]} spill",
+            f"{new_shape[0]}x{new_shape[1]} spill", None, kind="spill size"))
+        report.spill_refs[(sheet, cell.ref)] = ooxml.make_range(*new_rect)
+    r1, c1, r2, c2 = new_rect
+    for r in range(r1, r2 + 1):
+        for c in range(c1, c2 + 1):
+            value = _value_at(wb, grid, result, sheet, r, c, r1, c1)
+            saved = wb.saved.get((sheet, r, c))
+            ref = ooxml.make_ref(r, c)
+            report.recomputed[(sheet, ref)] = value
+            report.checked += 1
+            if not same(saved, value, rtol, atol):
+                report.mismatches.append(Mismatch(
+                    sheet, ref, formula if (r, c) == (row, col) else f"(spilled from "
+                    f"{cell.ref}) {formula}", saved, value, difference(saved, value)))
+    if saved_rect is not None and new_rect != saved_rect:
+        # cells the old spill covered and the new one does not: they become blank
+        for r in range(saved_rect[0], saved_rect[2] + 1):
+            for c in range(saved_rect[1], saved_rect[3] + 1):
+                if not (r1 <= r <= r2 and c1 <= c <= c2):
+                    report.recomputed[(sheet, ooxml.make_ref(r, c))] = None
+
+
+def _value_at(wb, grid, result, sheet, r, c, r1, c1):
+    if _is_array(result):
+        i, j = r - r1, c - c1
+        if i < len(grid) and j < len(grid[0]):
+            return _plain(grid[i][j])
+        return ExcelError("#N/A")
+    if (r, c) == (r1, c1):
+        return _plain(result)
+    # full mode: spilled cells were recomputed into the engine's store
+    return _plain(wb.engine.value(sheet, r, c))
+
+
+def _plain(v):
+    if isinstance(v, ExcelError) or v is None or isinstance(v, (bool, str)):
+        return v
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
+
+
+# --- updating ---------------------------------------------------------------------------------
+
+def update(path: str | os.PathLike[str], report: Report, dst=None) -> None:
+    """Write ``report``'s recomputed values back as the workbook's cached values.
+
+    Lossless (only ``<v>``/``t`` of those cells change, plus the ``ref`` of a spill that
+    changed size) and atomic (a temporary file renamed over the destination).
+    """
+    values = {k: v for k, v in report.recomputed.items()}
+    ooxml.write_cached_values(path, dst or path, values, report.spill_refs or None)
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+def _show(v) -> str:
+    if isinstance(v, ExcelError):
+        return v.code
+    if isinstance(v, float):
+        return repr(v)
+    if v is None:
+        return "(blank)"
+    return str(v)
+
+
+def format_report(report: Report, *, limit: int = 50) -> str:
+    """A readable table of mismatches (or a one-line pass)."""
+    head = (f"{report.path}: {report.mode} mode, {report.checked} cells checked "
+            f"({report.udf_cells} call xlmodel functions)")
+    if report.ok:
+        return head + ": all match"
+    rows = [("cell", "formula", "saved", "recomputed", "difference")]
+    for m in report.mismatches[:limit]:
+        diff = "" if m.difference is None else f"{m.difference:+.3g}"
+        if m.kind == "spill size":
+            diff = "spill size changed"
+        formula = m.formula if len(m.formula) <= 60 else m.formula[:57] + "..."
+        rows.append((m.where, formula, _show(m.saved), _show(m.recomputed), diff))
+    widths = [max(len(r[k]) for r in rows) for k in range(5)]
+    lines = [head + f": {len(report.mismatches)} mismatch(es)"]
+    for k, r in enumerate(rows):
+        lines.append("  " + "  ".join(x.ljust(w) for x, w in zip(r, widths, strict=True)))
+        if k == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    if len(report.mismatches) > limit:
+        lines.append(f"  ... and {len(report.mismatches) - limit} more")
+    return "\n".join(lines)
+
+
+def to_json(reports: Iterable[Report]) -> list[dict]:
+    return [{
+        "path": r.path, "mode": r.mode, "ok": r.ok, "checked": r.checked,
+        "udf_cells": r.udf_cells,
+        "mismatches": [{"cell": m.where, "formula": m.formula, "saved": _json(m.saved),
+                        "recomputed": _json(m.recomputed), "difference": m.difference,
+                        "kind": m.kind} for m in r.mismatches],
+    } for r in reports]
+
+
+def _json(v):
+    if isinstance(v, ExcelError):
+        return v.code
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return v
+
+
+def to_junit(reports: Iterable[Report], errors: dict[str, str] | None = None) -> str:
+    """A JUnit XML report: one test case per workbook."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    reports = list(reports)
+    errors = errors or {}
+    cases = []
+    for r in reports:
+        name = quoteattr(Path(r.path).name)
+        if r.ok:
+            cases.append(f'  <testcase classname="xlmodel.check" name={name}/>')
+        else:
+            msg = quoteattr(f"{len(r.mismatches)} cell(s) differ")
+            cases.append(f'  <testcase classname="xlmodel.check" name={name}>\n'
+                         f'    <failure message={msg}>{escape(format_report(r))}</failure>\n'
+                         "  </testcase>")
+    for path, err in errors.items():
+        cases.append(f'  <testcase classname="xlmodel.check" name={quoteattr(Path(path).name)}>'
+                     f'\n    <error message={quoteattr(err)}/>\n  </testcase>')
+    failures = sum(not r.ok for r in reports)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            f'<testsuite name="xlmodel" tests="{len(reports) + len(errors)}" '
+            f'failures="{failures}" errors="{len(errors)}">\n' + "\n".join(cases)
+            + "\n</testsuite>\n")
