@@ -147,6 +147,22 @@ def recalculate(
         return _read_values(result)
 
 
+def resave(path: str | os.PathLike, dst: str | os.PathLike, *, timeout: float = 120) -> Path:
+    """Have LibreOffice recalculate a workbook and save it as .xlsx at ``dst``.
+
+    The result's cached values are LibreOffice's own: a second implementation to test a
+    harness against. Never ship such a file: LibreOffice lower-cases add-in function names
+    and drops dynamic-array metadata.
+    """
+    source = _existing_file(path)
+    deadline = time.monotonic() + timeout
+    dst = Path(dst)
+    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
+        result = _soffice_convert(source, "xlsx", Path(tmp), deadline, timeout)
+        shutil.copyfile(result, dst)
+    return dst
+
+
 def render_pngs(
     path: str | os.PathLike,
     outdir: str | os.PathLike,
