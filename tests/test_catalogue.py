@@ -232,3 +232,15 @@ def test_readme_summary_and_scenarios_are_current():
     assert format_table(all_headlines()) in readme, "paste `xlmodel summary` into README.md"
     for s in SCENARIOS:
         assert f"- **{s.name}**: {s.description}" in readme
+
+
+def test_catalogue_imports_nothing_heavier_than_numpy():
+    import subprocess
+    import sys
+
+    code = ("import sys, xlmodel.catalogue, xlmodel.xlwings_adapter; "
+            "print(sorted(m for m in ('pandas', 'openpyxl', 'xlwings', 'scipy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -63,7 +63,8 @@ def _check(args: argparse.Namespace) -> int:
     reports, errors = [], {}
     for path in args.workbooks:
         try:
-            report = harness.check(path, args.mode, rtol=args.rtol, atol=args.atol)
+            report = harness.check(path, args.mode, rtol=args.rtol, atol=args.atol,
+                                   max_cells=args.max_cells, max_rows=args.max_rows)
         except WorkbookError as exc:
             errors[path] = str(exc)
             where = "" if str(path) in str(exc) else f"{path}: "
@@ -135,6 +136,15 @@ def _functions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limit_options(p: argparse.ArgumentParser) -> None:
+    from xlmodel.harness import MAX_CELLS, MAX_ROWS
+
+    p.add_argument("--max-cells", type=int, default=MAX_CELLS,
+                   help=f"refuse workbooks with more cells (default {MAX_CELLS:,})")
+    p.add_argument("--max-rows", type=int, default=MAX_ROWS,
+                   help=f"refuse sheets with more rows (default {MAX_ROWS:,})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xlmodel",
@@ -177,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the recomputed values into the file as its cached values "
                    "(lossless, atomic) instead of reporting")
     p.add_argument("--limit", type=int, default=50, help="mismatches shown per workbook")
+    _limit_options(p)
     p.set_defaults(func=_check)
 
     p = sub.add_parser("calc", help="recompute workbooks and save the values in them",
@@ -185,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workbooks", nargs="+", metavar="WORKBOOK")
     p.add_argument("--mode", choices=("local", "full"), default="full",
                    help="full (default) or local")
+    _limit_options(p)
     p.set_defaults(func=_calc)
 
     p = sub.add_parser("render", help="render each sheet of workbooks to PNG (LibreOffice)",

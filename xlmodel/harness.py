@@ -27,6 +27,11 @@ from xlmodel.formula import Engine, Formula, find_calls
 from xlmodel.formula.tokenizer import FormulaError
 
 MODES = ("local", "full")
+#: Limits on what the harness reads. A model workbook of half a million cells is already
+#: far past what anyone recalculates in CI; a sheet of a million rows is refused quickly
+#: instead of exhausting memory. Both can be raised (``--max-cells``, ``--max-rows``).
+MAX_CELLS = 500_000
+MAX_ROWS = 200_000
 #: Default tolerances: tight, since the same code should give the same floats.
 RTOL = 1e-9
 ATOL = 1e-12
@@ -123,6 +128,8 @@ def _called_names(text: str) -> list[str]:
 
 def load(path: str | os.PathLike[str], **limits) -> _Loaded:
     """Read a workbook and build an engine with our functions registered in every spelling."""
+    limits.setdefault("max_cells", MAX_CELLS)
+    limits.setdefault("max_rows", MAX_ROWS)
     data = ooxml.read_workbook(path, **limits)
     cells, saved, formulas, udf_keys, called = {}, {}, {}, [], set()
     for cell in data.iter_cells():

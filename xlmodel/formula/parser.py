@@ -307,9 +307,7 @@ class _Parser:
     def sheet_ref(self, sheet_tok: Token) -> Node:
         nxt = self.take()
         sheet = sheet_tok.value
-        if ":" in sheet and not sheet_tok.text.startswith("'") or (
-            sheet_tok.text.startswith("'") and _is_3d(sheet)
-        ):
+        if ":" in sheet:  # Sheet1:Sheet3!A1 spans sheets; a real sheet name has no colon
             raise UnsupportedFormula(f"3-D reference {sheet_tok.text} in: {self.text}")
         if nxt.kind == "REF":
             r1, c1, r2, c2 = nxt.value
@@ -384,11 +382,6 @@ class _Parser:
 
             return ExcelError(tok.value)
         raise FormulaError(f"array constants hold only constants, found {tok.text!r}: {self.text}")
-
-
-def _is_3d(sheet: str) -> bool:
-    # 'Sheet 1:Sheet 3'!A1 spans sheets; a colon cannot appear in a real sheet name.
-    return ":" in sheet
 
 
 def _binary(op: str, left: Node, right: Node, text: str) -> Node:

@@ -54,7 +54,7 @@ _MASTER = re.compile(
     |(?P<error>{_ERRORS})
     |(?P<qsheet>'(?:[^']|'')+'!)
     |(?P<external>\[[^\]]*\](?=[^\s\[\]()'"]*!))
-    |(?P<sheet>[A-Za-z0-9_.\\\u0080-\uffff]+!)
+    |(?P<sheet>[A-Za-z0-9_.\\\u0080-\uffff]+(?::[A-Za-z0-9_.\\\u0080-\uffff]+)?!)
     |(?P<cellrange>{_CELL}:{_CELL}{_END})
     |(?P<colrange>\$?([A-Za-z]{{1,3}}):\$?([A-Za-z]{{1,3}}){_END})
     |(?P<rowrange>\$?([0-9]{{1,7}}):\$?([0-9]{{1,7}}){_END})
