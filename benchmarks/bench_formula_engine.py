@@ -2,8 +2,8 @@
 
 Run ``python benchmarks/bench_formula_engine.py``. Each workbook has an input sheet of
 constants and a calculation sheet whose rows mix arithmetic, SUM over ranges (a trailing
-12-row window feeding a chain down the column), IF, INDEX and cross-sheet references. Prints build (parse) time, calculation
-time and peak traced memory for each size.
+12-row window feeding a chain down the column), IF, INDEX, a defined name and cross-sheet
+references. Prints build (parse) time, calculation time and peak traced memory per size.
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ def build_cells(rows: int) -> dict:
         i = (r - 2) % INPUT_ROWS + 1
         cells[("Calc", r, 1)] = Formula(f"Inputs!A{i}*1.05+Inputs!B{i}")
         cells[("Calc", r, 2)] = Formula(f"SUM(Inputs!A{i}:E{i})")
-        cells[("Calc", r, 3)] = Formula(f"SUM(A{max(r - 11, 2)}:A{r})+C{r - 1}" if r > 2 else "A2")
+        window = f"SUM(A{max(r - 11, 2)}:A{r})+C{r - 1}" if r > 2 else "A2"
+        cells[("Calc", r, 3)] = Formula(window)
         cells[("Calc", r, 4)] = Formula(f"IF(B{r}>150,B{r}-150,-A{r})")
-        cells[("Calc", r, 5)] = Formula(f"INDEX(Inputs!$A$1:$E${INPUT_ROWS},MOD({r},{INPUT_ROWS})+1,3)")
+        table = f"Inputs!$A$1:$E${INPUT_ROWS}"
+        cells[("Calc", r, 5)] = Formula(f"INDEX({table},MOD({r},{INPUT_ROWS})+1,3)")
         cells[("Calc", r, 6)] = Formula(f"ROUND(D{r}*Rate+E{r}/(1+C{r}/1000),4)")
     cells[("Inputs", 1, 7)] = 0.05
     return cells

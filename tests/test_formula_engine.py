@@ -433,6 +433,25 @@ def test_broadcasting_row_by_column_and_mismatch():
     assert grid(values, "S", 5, 1, 5, 3) == [[1.0, 4.0, NA]]
 
 
+def test_lookups_lift_over_array_arguments_and_implicit_intersection():
+    cells = {("S", 1, 1): 10.0, ("S", 2, 1): 20.0, ("S", 3, 1): 30.0,
+             ("S", 1, 2): Formula("INDEX(A1:A3,{3;1})"),
+             ("S", 1, 3): Formula("MATCH({20,30},A1:A3,0)"),
+             ("S", 2, 5): Formula("_xlfn.SINGLE(A1:A3)"),
+             ("S", 3, 5): Formula("@A1:A3")}
+    values = calc(cells)
+    assert grid(values, "S", 1, 2, 2, 2) == [[30.0], [10.0]]
+    assert grid(values, "S", 1, 3, 1, 4) == [[2.0, 3.0]]
+    assert values[("S", 2, 5)] == 20.0  # the cell in the formula's own row
+    assert values[("S", 3, 5)] == 30.0
+
+
+def test_xlookup_evaluates_if_not_found_only_when_needed():
+    assert ev("XLOOKUP(2,{1;2},{5;6},1/0)") == 6.0
+    assert ev("XLOOKUP(3,{1;2},{5;6},1/0)") == DIV0
+    assert ev("MATCH(1/0,{1,2},0)") == DIV0
+
+
 def test_spill_reference_and_anchorarray_follow_the_spill():
     values = calc({
         ("S", 1, 1): Formula("SEQUENCE(4)"),

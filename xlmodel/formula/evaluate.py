@@ -116,6 +116,28 @@ class _Store:
         self.values: dict[Key, object] = {}
         self.spills: dict[Key, Ref] = {}
         self.cache: dict[tuple, ndarray | None] = {}
+        # The same values as dense per-column lists (index = row), so that reading a range
+        # is a list slice per column rather than a dict lookup per cell.
+        self.columns: dict[tuple[str, int], list] = {}
+
+    def reset(self, values: Mapping[Key, object]) -> None:
+        """Replace every value; forget spills and cached ranges."""
+        self.values.clear()
+        self.columns.clear()
+        self.spills.clear()
+        self.cache.clear()
+        for key, v in values.items():
+            self.set(key, v)
+
+    def set(self, key: Key, v: object) -> None:
+        self.values[key] = v
+        sheet, r, c = key
+        column = self.columns.get((sheet, c))
+        if column is None:
+            column = self.columns[(sheet, c)] = []
+        if r >= len(column):
+            column.extend([None] * (r + 1 - len(column)))
+        column[r] = v
 
     def read(self, ref: Ref) -> object:
         if ref.r1 == ref.r2 and ref.c1 == ref.c2:
@@ -131,14 +153,18 @@ class _Store:
         # Keep a range only once it is read a second time: lookup tables are read by many
         # formulas, while running totals read a different range each and would fill memory.
         seen = key in cache
-        get = self.values.get
-        sheet = ref.sheet
-        cols = range(ref.c1, ref.c2 + 1)
-        arr = np.empty((ref.r2 - ref.r1 + 1, len(cols)), dtype=object)
-        for i, r in enumerate(range(ref.r1, ref.r2 + 1)):
-            row = arr[i]
-            for j, c in enumerate(cols):
-                row[j] = get((sheet, r, c))
+        sheet, r1, r2 = ref.sheet, ref.r1, ref.r2
+        rows = r2 - r1 + 1
+        arr = np.empty((rows, ref.c2 - ref.c1 + 1), dtype=object)
+        columns = self.columns
+        for j, c in enumerate(range(ref.c1, ref.c2 + 1)):
+            column = columns.get((sheet, c))
+            if column is None or len(column) <= r1:
+                continue  # np.empty of objects is already None
+            part = column[r1 : r2 + 1]
+            if len(part) < rows:
+                part.extend([None] * (rows - len(part)))
+            arr[:, j] = part
         arr.flags.writeable = False  # may be shared through the cache: nobody may change it
         cache[key] = arr if seen else None
         return arr
@@ -892,16 +918,15 @@ class Engine:
         :meth:`evaluate_formula` afterwards to evaluate formulas against these values.
         """
         store = self._store
-        store.values.clear()
-        store.cache.clear()
-        store.spills.clear()
+        loaded = {}
         for (sheet, row, col), v in values.items():
             canonical = self._sheets.get(sheet.upper())
             if canonical is None:
                 raise WorkbookError(f"value for unknown sheet {sheet!r}")
             v = scalar_from_python(v)
             if v is not None:
-                store.values[(canonical, row, col)] = v
+                loaded[(canonical, row, col)] = v
+        store.reset(loaded)
         for key, cell in self._cells.items():
             if cell.region is not None:
                 r1, c1, r2, c2 = cell.region
@@ -1108,10 +1133,7 @@ class Engine:
 
     def _run(self, order: list[int], keys: list[Key], compiled, base: dict) -> None:
         store = self._store
-        store.values.clear()
-        store.values.update(base)
-        store.spills.clear()
-        store.cache.clear()
+        store.reset(base)
         for i in order:
             key = keys[i]
             self._write(key, compiled[key]())
@@ -1127,33 +1149,33 @@ class Engine:
             r1, c1, r2, c2 = cell.region
             filled = resize(as_array(result), (r2 - r1 + 1, c2 - c1 + 1))
             for (i, j), x in np.ndenumerate(filled):
-                values[(sheet, r1 + i, c1 + j)] = _final(x)
+                store.set((sheet, r1 + i, c1 + j), _final(x))
             if (r1, c1) != (r2, c2):
                 store.spills[key] = Ref(sheet, r1, c1, r2, c2)
             return
         if type(result) is not ndarray:
-            values[key] = _final(result)
+            store.set(key, _final(result))
             return
         rows, cols = result.shape
         if rows == 1 and cols == 1:
-            values[key] = _final(result[0, 0])
+            store.set(key, _final(result[0, 0]))
             return
         r2, c2 = row + rows - 1, col + cols - 1
         if r2 > MAX_ROW or c2 > MAX_COL:
-            values[key] = ExcelError("#SPILL!", "the spill range runs off the sheet")
+            store.set(key, ExcelError("#SPILL!", "the spill range runs off the sheet"))
             return
         formulas = self._cells
         for i in range(rows):
             for j in range(cols):
                 target = (sheet, row + i, col + j)
                 if (i or j) and (target in formulas or values.get(target) is not None):
-                    values[key] = ExcelError(
+                    store.set(key, ExcelError(
                         "#SPILL!", f"spill range {range_address(sheet, row, col, r2, c2)} "
                         f"is blocked at {address(*target)}"
-                    )
+                    ))
                     return
         for (i, j), x in np.ndenumerate(result):
-            values[(sheet, row + i, col + j)] = _final(x)
+            store.set((sheet, row + i, col + j), _final(x))
         store.spills[key] = Ref(sheet, row, col, r2, c2)
 
     def _grown_spills(self, assumed: Mapping[Key, tuple]) -> dict[Key, tuple]:

@@ -3,10 +3,11 @@
 Each function is registered with one *kind* per parameter, which tells the evaluator how to
 prepare the argument:
 
-``n`` number, ``s`` text, ``b`` logical, ``v`` any scalar
+``n`` number, ``s`` text, ``b`` logical, ``x`` any scalar, ``v`` any scalar or error
     Coerced as Excel coerces (``n``: blank -> 0, TRUE -> 1, numeric text -> number). An error
-    in such an argument is the result without calling the function. When an array arrives, the
-    function is applied element by element and the result spills (``=ABS(A1:A5)``).
+    in such an argument (except ``v``) is the result without calling the function. When an
+    array arrives, the function is applied element by element and the result spills
+    (``=ABS(A1:A5)``).
 ``a`` array
     The values as they are: a reference becomes a 2-D array (even a single cell), a scalar
     stays a scalar. Not lifted.
@@ -828,7 +829,7 @@ def xl_index(ctx, source, row=None, col=None):
     return part[0, 0] if part.shape == (1, 1) else part
 
 
-@excel("MATCH", "v a n?")
+@excel("MATCH", "x a n?")
 def xl_match(lookup, array, match_type=1.0):
     values = _vector(array)
     if type(values) is ExcelError:
@@ -843,12 +844,12 @@ def xl_match(lookup, array, match_type=1.0):
     return ERR_NA if pos is None else float(pos + 1)
 
 
-@excel("VLOOKUP", "v a n b?")
+@excel("VLOOKUP", "x a n b?")
 def xl_vlookup(lookup, table, col_index, approximate=True):
     return _lookup(lookup, as_array(table), col_index, approximate)
 
 
-@excel("HLOOKUP", "v a n b?")
+@excel("HLOOKUP", "x a n b?")
 def xl_hlookup(lookup, table, row_index, approximate=True):
     return _lookup(lookup, as_array(table).T, row_index, approximate)
 
@@ -867,8 +868,8 @@ def _lookup(lookup, table: ndarray, index: float, approximate: bool) -> object:
     return ERR_NA if pos is None else table[pos, k - 1]
 
 
-@excel("XLOOKUP", "v a a v? n? n?")
-def xl_xlookup(lookup, lookup_array, return_array, if_not_found=ERR_NA, match_mode=0.0,
+@excel("XLOOKUP", "x a a l? n? n?", needs_ctx=True)
+def xl_xlookup(ctx, lookup, lookup_array, return_array, if_not_found=None, match_mode=0.0,
                search_mode=1.0):
     keys = _vector(lookup_array)
     if type(keys) is ExcelError:
@@ -886,7 +887,7 @@ def xl_xlookup(lookup, lookup_array, return_array, if_not_found=ERR_NA, match_mo
     if pos is None and mode in (-1, 1):
         pos = _next_position(lookup, keys, larger=mode == 1, reverse=reverse)
     if pos is None:
-        return if_not_found
+        return ERR_NA if if_not_found is None else ctx.value(if_not_found())
     part = ret[pos : pos + 1, :] if vertical else ret[:, pos : pos + 1]
     return part[0, 0] if part.shape == (1, 1) else part
 
@@ -959,13 +960,13 @@ def xl_vstack(*arrays):
 # --- conditional aggregates ------------------------------------------------------------------
 
 
-@excel("COUNTIF", "a v")
+@excel("COUNTIF", "a x")
 def xl_countif(values, criterion):
     mask = _criteria_mask([(values, criterion)])
     return mask if type(mask) is ExcelError else float(mask.sum())
 
 
-@excel("COUNTIFS", "a v", variadic=True, min_args=2, repeat=2)
+@excel("COUNTIFS", "a x", variadic=True, min_args=2, repeat=2)
 def xl_countifs(*pairs):
     if len(pairs) % 2:
         return ERR_VALUE
@@ -973,12 +974,12 @@ def xl_countifs(*pairs):
     return mask if type(mask) is ExcelError else float(mask.sum())
 
 
-@excel("SUMIF", "a v r", needs_ctx=True)
+@excel("SUMIF", "a x r", needs_ctx=True)
 def xl_sumif(ctx, values, criterion, sum_range=None):
     return _if_aggregate(ctx, values, criterion, sum_range, _sum_numbers)
 
 
-@excel("AVERAGEIF", "a v r", needs_ctx=True)
+@excel("AVERAGEIF", "a x r", needs_ctx=True)
 def xl_averageif(ctx, values, criterion, average_range=None):
     return _if_aggregate(ctx, values, criterion, average_range, _average_numbers)
 
@@ -1044,22 +1045,22 @@ def _extreme(reduce):
     return apply
 
 
-@excel("SUMIFS", "a a v", variadic=True, min_args=3, repeat=2)
+@excel("SUMIFS", "a a x", variadic=True, min_args=3, repeat=2)
 def xl_sumifs(target, *pairs):
     return _ifs_aggregate(target, pairs, _sum_numbers)
 
 
-@excel("AVERAGEIFS", "a a v", variadic=True, min_args=3, repeat=2)
+@excel("AVERAGEIFS", "a a x", variadic=True, min_args=3, repeat=2)
 def xl_averageifs(target, *pairs):
     return _ifs_aggregate(target, pairs, _average_numbers)
 
 
-@excel("MINIFS", "a a v", variadic=True, min_args=3, repeat=2)
+@excel("MINIFS", "a a x", variadic=True, min_args=3, repeat=2)
 def xl_minifs(target, *pairs):
     return _ifs_aggregate(target, pairs, _extreme(min))
 
 
-@excel("MAXIFS", "a a v", variadic=True, min_args=3, repeat=2)
+@excel("MAXIFS", "a a x", variadic=True, min_args=3, repeat=2)
 def xl_maxifs(target, *pairs):
     return _ifs_aggregate(target, pairs, _extreme(max))
 
@@ -1086,7 +1087,7 @@ def xl_concatenate(*parts):
     return "".join(parts)
 
 
-@excel("TEXT", "v s")
+@excel("TEXT", "x s")
 def xl_text(value, fmt):
     if value is None:
         value = 0.0
@@ -1170,7 +1171,7 @@ def xl_exact(a, b):
     return a == b
 
 
-@excel("VALUE", "v")
+@excel("VALUE", "x")
 def xl_value(x):
     t = type(x)
     if t is float:

@@ -50,9 +50,6 @@ def lint_formula(
     functions = {strip_prefix(f) for f in known_functions} | set(FUNCTIONS) | SPECIAL_FORMS
     names = {n.upper() for n in defined_names}
     sheet_set = None if sheets is None else {s.upper() for s in sheets}
-    for name in sorted(names):
-        if looks_like_cell(name):
-            problems.append(f"defined name {name} looks like a cell reference")
     try:
         tokens = tokenize(text[1:] if text.startswith("=") else text)
     except FormulaError as exc:
@@ -64,7 +61,7 @@ def lint_formula(
             problems.append(f"reference to another workbook {tok.text}")
         elif tok.kind == "SHEET" and i + 1 < len(tokens) and tokens[i + 1].kind == "NAME":
             problems.append(f"sheet-scoped name {tok.text}{tokens[i + 1].text}")
-    if problems and any(not p.startswith("defined name") for p in problems):
+    if problems:
         return problems
     try:
         tree = parse(text)
@@ -77,7 +74,9 @@ def lint_formula(
                 problems.append(f"unknown function {node.raw_name or node.name}")
         elif isinstance(node, NameNode):
             upper = node.name.upper()
-            if upper not in names and upper not in let_names:
+            if looks_like_cell(node.name):
+                problems.append(f"defined name {node.name} looks like a cell reference")
+            elif upper not in names and upper not in let_names:
                 problems.append(f"unknown name {node.name}")
         elif isinstance(node, RefNode | SpillNode):
             ref = node.anchor if isinstance(node, SpillNode) else node
@@ -87,7 +86,9 @@ def lint_formula(
             if ref.sheet is None and ref.r1 is not None and ref.c1 is not None:
                 cell = _cell_text(text, ref)
                 if cell.upper() in names:
-                    problems.append(f"defined name {cell} is read as a cell reference")
+                    problems.append(
+                        f"defined name {cell} looks like a cell reference and is read as one"
+                    )
     return list(dict.fromkeys(problems))
 
 
