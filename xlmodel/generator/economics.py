@@ -471,8 +471,10 @@ def _sensitivity_sheet(s: SheetWriter) -> None:
 
 def _functions_sheet(s: SheetWriter) -> None:
     s.title_block("Functions", "Every Excel function of the add-in, from its function catalogue.")
-    s.header(["Category", "Signature", "What it returns", "Result", "Unit", "Example"])
-    s.text_rows(reference.rows(), wrap_cols=(3,))
+    s.header(["Category", "Signature", "What it returns", "Result", "Unit",
+              "Example (type it after =)"])
+    # Without its "=", an example stays text in every spreadsheet program and tool.
+    s.text_rows([[*r[:5], r[5].removeprefix("=")] for r in reference.rows()], wrap_cols=(3,))
     s.row += 1
     s.header(["Function", "Argument", "Unit", "Required", "Help"])
     s.text_rows(reference.argument_rows())
