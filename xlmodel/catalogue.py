@@ -312,6 +312,14 @@ def _years_arg(name, description, default=None, optional=False):
     return Arg(name, description, "year", NUMBER, optional, default)
 
 
+def _orbital_cost(launch_cost_per_kg, inputs):
+    return m.call_with_inputs(m.orbital_cost_per_w_year,
+                              _with(inputs, launch_cost_per_kg=launch_cost_per_kg))
+
+
+LAUNCH_PRICE = Arg("launch_cost_per_kg", "Launch price.", "$/kg", NUMBER, optional=True,
+                   default_from=lambda v: v["launch_cost_per_kg"],
+                   default_doc="the assumptions' launch_cost_per_kg")
 HALVING = Arg("halving_years", "Years for the cost per token to halve (hardware).", "yr")
 ALG_HALVING = Arg("algorithmic_halving_years", "Years for algorithmic gains alone to halve "
                   "the cost per token. Blank leaves them out.", "yr", NUMBER, optional=True)
@@ -388,13 +396,9 @@ FUNCTIONS: tuple[ExcelFunction, ...] = (
         "ORBITAL_COST_PER_W_YEAR",
         "Cost of one delivered IT watt-year in orbit at a launch price: satellite, launch and "
         "chips annualized with oversizing for eclipse, degradation and failures, plus ops.",
-        (assumptions_arg(),
-         Arg("launch_cost_per_kg", "Launch price.", "$/kg", NUMBER, optional=True,
-             default_from=lambda v: v["launch_cost_per_kg"],
-             default_doc="the assumptions' launch_cost_per_kg")),
+        (assumptions_arg(), LAUNCH_PRICE),
         "$/W/yr", _COSTS,
-        lambda launch_cost_per_kg, inputs: m.call_with_inputs(
-            m.orbital_cost_per_w_year, _with(inputs, launch_cost_per_kg=launch_cost_per_kg)),
+        _orbital_cost,
         model=m.orbital_cost_per_w_year, example="=ORBITAL_COST_PER_W_YEAR(\"base\", 200)",
     ),
     ExcelFunction(
@@ -410,14 +414,10 @@ FUNCTIONS: tuple[ExcelFunction, ...] = (
         "ORBITAL_COST_PER_MTOK",
         "Orbital cost per million tokens at a launch price: cost per W-year / "
         "(tokens_per_joule x 31,557,600 J) x 1e6.",
-        (assumptions_arg(),
-         Arg("launch_cost_per_kg", "Launch price.", "$/kg", NUMBER, optional=True,
-             default_from=lambda v: v["launch_cost_per_kg"],
-             default_doc="the assumptions' launch_cost_per_kg")),
+        (assumptions_arg(), LAUNCH_PRICE),
         "$/Mtok", _COSTS,
-        lambda launch_cost_per_kg, inputs: m.cost_per_mtok(m.call_with_inputs(
-            m.orbital_cost_per_w_year, _with(inputs, launch_cost_per_kg=launch_cost_per_kg)),
-            inputs["tokens_per_joule"]),
+        lambda launch_cost_per_kg, inputs: m.cost_per_mtok(
+            _orbital_cost(launch_cost_per_kg, inputs), inputs["tokens_per_joule"]),
         model=m.cost_per_mtok, example="=ORBITAL_COST_PER_MTOK(\"base\", 200)",
     ),
     ExcelFunction(
