@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,20 +181,25 @@ def blank_sheet_xml(size: int) -> Iterable[bytes]:
     yield SHEET_TAIL
 
 
-def set_declared_size(path: Path, name: str, size: int) -> None:
-    """Make the local and the central header of ``name`` claim ``size`` uncompressed bytes."""
+def set_declared_size(path: Path, name: str, size: int, crc: int | None = None) -> None:
+    """Make the local and the central header of ``name`` claim ``size`` uncompressed bytes
+    (and, if given, the CRC-32 ``crc``)."""
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo(name)
     data = bytearray(path.read_bytes())
     local = info.header_offset
     assert data[local:local + 4] == b"PK\x03\x04"
     struct.pack_into("<L", data, local + 22, size)
+    if crc is not None:
+        struct.pack_into("<L", data, local + 14, crc)
     eocd = data.rindex(b"PK\x05\x06")
     count, _, at = struct.unpack_from("<HLL", data, eocd + 10)
     for _ in range(count):
         name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, at + 28)
         if data[at + 46:at + 46 + name_len] == name.encode():
             struct.pack_into("<L", data, at + 24, size)
+            if crc is not None:
+                struct.pack_into("<L", data, at + 16, crc)
         at += 46 + name_len + extra_len + comment_len
     path.write_bytes(bytes(data))
 
@@ -220,6 +226,14 @@ def build_lying_bomb(path: Path) -> None:
     """1 GiB of sheet XML whose headers claim 1 MiB: only the inflating shows the truth."""
     build_bomb(path)
     set_declared_size(path, SHEET_PART, MiB)
+
+
+def build_lying_bomb_matching_crc(path: Path) -> None:
+    """As above, with the CRC-32 of the first MiB, so that a reader that stops at the
+    declared size finds nothing wrong with the checksum."""
+    build_bomb(path)
+    first = (SHEET_HEAD + b" " * MiB)[:MiB]  # what blank_sheet_xml starts with
+    set_declared_size(path, SHEET_PART, MiB, zlib.crc32(first))
 
 
 def build_laughs_in_workbook(path: Path) -> None:
@@ -287,6 +301,8 @@ CASES = {
     "truncated_zip": Case(build_truncated, r"not a zip|corrupt|truncated"),
     "zip_bomb": Case(build_bomb, r"zip bomb"),
     "zip_bomb_lying_header": Case(build_lying_bomb, r"zip bomb|inflates|bad crc|corrupt"),
+    "zip_bomb_lying_header_and_crc": Case(build_lying_bomb_matching_crc,
+                                          r"zip bomb|inflates|not well-formed"),
     "billion_laughs_in_workbook": Case(build_laughs_in_workbook, r"workbook\.xml.*DTD"),
     "billion_laughs_in_sheet": Case(build_laughs_in_sheet, r"sheet1\.xml.*DTD"),
     "external_entity_in_sheet": Case(build_external_entity, r"sheet1\.xml.*DTD"),
@@ -320,7 +336,8 @@ def hostile(tmp_path_factory) -> Callable[[str], Path]:
 
 
 def test_bombs_are_small_on_disk_and_huge_inside(hostile):
-    for name, claimed in (("zip_bomb", 1 << 30), ("zip_bomb_lying_header", MiB)):
+    for name, claimed in (("zip_bomb", 1 << 30), ("zip_bomb_lying_header", MiB),
+                          ("zip_bomb_lying_header_and_crc", MiB)):
         path = hostile(name)
         assert path.stat().st_size < 8 * MiB
         with zipfile.ZipFile(path) as zf:

@@ -68,7 +68,7 @@ def _check(args: argparse.Namespace) -> int:
         except WorkbookError as exc:
             errors[path] = str(exc)
             where = "" if str(path) in str(exc) else f"{path}: "
-            print(f"xlmodel check: error: {where}{exc}", file=sys.stderr)
+            print(f"xlmodel {args.command}: error: {where}{exc}", file=sys.stderr)
             continue
         reports.append(report)
         if args.update:

@@ -15,6 +15,8 @@ with limits on size, ratio and cell count.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import os
 from collections.abc import Iterable
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xlmodel import ooxml, udf_bridge
+from xlmodel.catalogue import FUNCTIONS
 from xlmodel.errors import ExcelError, WorkbookError, as_excel_error
 from xlmodel.formula import Engine, Formula, find_calls
 from xlmodel.formula.tokenizer import FormulaError
@@ -126,8 +129,22 @@ def _called_names(text: str) -> list[str]:
         return []
 
 
-def load(path: str | os.PathLike[str], **limits) -> _Loaded:
-    """Read a workbook and build an engine with our functions registered in every spelling."""
+def _may_call_ours(text: str) -> bool:
+    # Every spelling of our functions contains the catalogue name itself: a substring test
+    # spares parsing the (many) native formulas twice.
+    upper = text.upper()
+    return any(name in upper for name in _OUR_NAMES)
+
+
+_OUR_NAMES = tuple(f.name for f in FUNCTIONS)
+
+
+def load(path: str | os.PathLike[str], mode: str = "full", **limits) -> _Loaded:
+    """Read a workbook and build an engine with our functions registered in every spelling.
+
+    In local mode only the cells that call our functions (and spill anchors, which ``#``
+    references need) are formulas to the engine; every other cell is its saved value.
+    """
     limits.setdefault("max_cells", MAX_CELLS)
     limits.setdefault("max_rows", MAX_ROWS)
     data = ooxml.read_workbook(path, **limits)
@@ -140,11 +157,17 @@ def load(path: str | os.PathLike[str], **limits) -> _Loaded:
                 cells[key] = cell.value
             continue
         formulas[key] = cell
-        cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
-        names = _called_names(cell.formula)
-        called.update(names)
-        if any(udf_bridge.catalogue_name(n) for n in names):
+        ours = False
+        if _may_call_ours(cell.formula):
+            names = _called_names(cell.formula)
+            called.update(names)
+            ours = any(udf_bridge.catalogue_name(n) for n in names)
+        if ours:
             udf_keys.append(key)
+        if mode == "full" or ours or cell.array_ref is not None:
+            cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
+        elif cell.value is not None:
+            cells[key] = cell.value
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
     engine = Engine(cells, names, data.sheet_names, strict=False)
     udf_bridge.register(engine, called)
@@ -162,7 +185,26 @@ def check(path: str | os.PathLike[str], mode: str = "local", *, rtol: float = RT
     """
     if mode not in MODES:
         raise WorkbookError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    wb = load(path, **limits)
+    with _no_gc():
+        return _check(path, mode, rtol, atol, limits)
+
+
+@contextlib.contextmanager
+def _no_gc():
+    # A check builds hundreds of thousands of small, long-lived objects (cells, syntax
+    # trees, closures): the cyclic garbage collector would rescan them all again and again,
+    # making the time grow faster than the workbook. Nothing here creates cycles to collect.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _check(path, mode, rtol, atol, limits) -> Report:
+    wb = load(path, mode, **limits)
     report = Report(str(path), mode, udf_cells=len(wb.udf_keys))
     if mode == "full":
         values = wb.engine.calculate()

@@ -938,14 +938,17 @@ class Engine:
         Returns each cell's result as a scalar or a 2-D array (for a spilling result); the
         stored values are left unchanged.
         """
-        compiled = self._compile_all()
-        results = {}
-        for key in keys:
-            key = (self._sheet(key[0]), key[1], key[2])
-            if key not in compiled:
-                raise WorkbookError(f"{address(*key)} is not a formula cell")
-            results[key] = self._result(compiled[key]())
-        return results
+        with _no_gc():
+            results = {}
+            for key in keys:
+                key = (self._sheet(key[0]), key[1], key[2])
+                cell = self._cells.get(key)
+                if cell is None:
+                    raise WorkbookError(f"{address(*key)} is not a formula cell")
+                # compile just the cells asked for: local checks touch few of them
+                f = (self._compiled or {}).get(key) or self._compile_cell(key, cell)
+                results[key] = self._result(f())
+            return results
 
     def evaluate_formula(self, text: str, sheet: str, cell: Key | None = None) -> object:
         """Evaluate one formula on ``sheet`` against the current values.
