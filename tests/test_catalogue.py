@@ -244,3 +244,24 @@ def test_catalogue_imports_nothing_heavier_than_numpy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_sensitivity_works_for_every_scenario():
+    from xlmodel.inputs import SCENARIOS
+
+    for s in SCENARIOS:
+        mc = invoke("MONTE_CARLO", s.name, None, 400.0, None, 5000.0)
+        assert [r[0] for r in mc][-1] == "P(> 400)"
+        table = invoke("TORNADO", s.name)
+        for name, low, high, *_ in table:
+            used = s.values()[name]
+            assert low <= used <= high, (s.name, name)  # ranges widened to the value used
+
+
+def test_every_assumption_is_checked_even_if_unused():
+    err = fails("BREAKEVEN_LAUNCH_COST", [["algorithmic_halving_years", -1]])
+    assert "algorithmic_halving_years must be > 0" in str(err)
+    err = fails("BREAKEVEN_LAUNCH_COST", [["space_life_years", 5.5]])
+    assert "space_life_years must be a whole number >= 1" in str(err)
+    err = fails("CROSSOVER_YEAR", [["launch_base_year", 2025.5]])
+    assert "launch_base_year must be a whole year" in str(err)

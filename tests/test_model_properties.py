@@ -155,6 +155,10 @@ def test_buildout_curve_meets_both_conditions(final_gw, ratio, n):
     (lambda: m.annualized_token_return("abc"), "halving_years must be a number"),
     (lambda: m.annualized_token_return(float("nan")), "halving_years must be a number"),
     (lambda: m.annualized_token_return(np.array([1.0, 0.0])), "got 0"),
+    (lambda: m.mean_geometric_retention(0.025, 5.5), "life_years must be a whole number >= 1"),
+    (lambda: m.orbital_cost_per_w_year(1, 1, 1, 1, 0, 0, 0.5, 0, 1, 0),
+     "space_life_years must be a whole number >= 1"),
+    (lambda: m.crossover_year(400, 3600, 2025.5, 0.2, 1.3), "launch_base_year must be a whole"),
 ])
 def test_domain_errors_name_the_argument_and_rule(call, message):
     with pytest.raises(InputError) as err:

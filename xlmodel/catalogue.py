@@ -35,7 +35,15 @@ from xlmodel.excel_call import (
     text,
     to_cells,
 )
-from xlmodel.inputs import INPUTS, get_input, get_scenario, normalize_name, ranges, resolve
+from xlmodel.inputs import (
+    INPUTS,
+    get_input,
+    get_scenario,
+    normalize_name,
+    ranges,
+    resolve,
+    whole_inputs,
+)
 
 # Kinds of argument
 NUMBER = "number"  # elementwise: a number or a range of numbers, broadcast like Excel
@@ -142,20 +150,31 @@ def read_assumptions(value) -> tuple[dict, dict, dict]:
     ``value`` is None (the base scenario), a scenario name, or a range whose rows are
     (input name, value) or (input name, value, low, high). A row named ``scenario`` picks
     the starting scenario. Blank rows are skipped; a first row whose value is text and whose
-    name is not an input is taken as a header.
+    name is not an input is taken as a header. Each input's range (for tornado and Monte
+    Carlo) is the table's, widened to include the value used, unless the range gives one.
     """
-    low, high = ranges()
+    pairs, bounds = _assumption_rows(value)
+    try:
+        values = resolve(pairs) if not isinstance(pairs, str) else get_scenario(pairs).values()
+    except InputError as exc:
+        raise call_error(exc) from None
+    low, high = ranges(values)
+    for key, (lo, hi) in bounds.items():
+        if lo is not None:
+            low[key] = lo
+        if hi is not None:
+            high[key] = hi
+    return values, low, high
+
+
+def _assumption_rows(value) -> tuple[list | str, dict]:
+    """The (name, value) pairs of an assumptions argument, or a scenario's name, and any
+    (low, high) it gives."""
     if value is None or (not isinstance(value, (list, tuple)) and is_blank(value)):
-        return get_scenario("base").values(), low, high
+        return "base", {}
     grid = as_grid("assumptions", value)
     if len(grid) == 1 and len(grid[0]) == 1:
-        name = text("assumptions", grid[0][0])
-        if name is None:
-            return get_scenario("base").values(), low, high
-        try:
-            return get_scenario(name).values(), low, high
-        except InputError as exc:
-            raise call_error(exc) from None
+        return text("assumptions", grid[0][0]) or "base", {}
     width = len(grid[0])
     if width not in (2, 4) and len(grid) in (2, 4):
         grid = [list(col) for col in zip(*grid, strict=True)]  # laid out in rows
@@ -166,7 +185,7 @@ def read_assumptions(value) -> tuple[dict, dict, dict]:
     rows = [r for r in grid if not all(is_blank(c) for c in r)]
     if rows and isinstance(rows[0][1], str) and not _is_known(rows[0][0]):
         rows = rows[1:]  # a header row such as ("Input", "Value")
-    pairs = []
+    pairs, bounds = [], {}
     for r in rows:
         name = r[0]
         if not isinstance(name, str) or is_blank(name):
@@ -175,17 +194,17 @@ def read_assumptions(value) -> tuple[dict, dict, dict]:
         pairs.append((name, r[1]))
         if width == 4 and normalize_name(name) != "scenario":
             key = _input_name(name)
-            for bound, target in ((r[2], low), (r[3], high)):
-                if not is_blank(bound):
-                    if isinstance(bound, bool) or not isinstance(bound, (int, float)):
-                        raise CallError("#VALUE!", f"assumptions: the low and high of {key} "
-                                        f"must be numbers, got {bound!r}")
-                    target[key] = float(bound)
-    try:
-        values = resolve(pairs)
-    except InputError as exc:
-        raise call_error(exc) from None
-    return values, low, high
+            given = []
+            for bound in (r[2], r[3]):
+                if is_blank(bound):
+                    given.append(None)
+                elif isinstance(bound, bool) or not isinstance(bound, (int, float)):
+                    raise CallError("#VALUE!", f"assumptions: the low and high of {key} "
+                                    f"must be numbers, got {bound!r}")
+                else:
+                    given.append(float(bound))
+            bounds[key] = tuple(given)
+    return pairs, bounds
 
 
 def _is_known(name) -> bool:
@@ -246,7 +265,7 @@ def _curve_years(start_year, end_year):
         raise CallError("#NUM!", f"end_year must be >= start_year, got {end_year:g} < "
                         f"{start_year:g}")
     if end_year - start_year + 1 > MAX_CURVE_ROWS:
-        raise CallError("#NUM!", f"the curve would have {end_year - start_year + 1:,.0f} rows; "
+        raise CallError("#NUM!", f"the curve would have {end_year - start_year + 1:,.6g} rows; "
                         f"at most {MAX_CURVE_ROWS} are allowed")
     return np.arange(start_year, end_year + 1, dtype=float)
 
@@ -281,7 +300,8 @@ def _monte_carlo(assumptions, percentiles, threshold, output, draws, seed):
         raise CallError("#NUM!", f"draws must be at most {MAX_CELL_DRAWS:,} in a cell, "
                         f"got {draws:,.0f}")
     res = m.monte_carlo(_output(output), inputs, low, high, draws=draws, seed=seed,
-                        percentiles=percentiles or (5, 50, 95), threshold=threshold)
+                        percentiles=percentiles or (5, 50, 95), threshold=threshold,
+                        whole=whole_inputs())
     rows = [[f"P{p:g}", q] for p, q in res.percentiles.items()]
     rows.append(["mean", res.mean])
     if res.exceedance is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -79,7 +80,12 @@ def _check(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(harness.to_json(reports), indent=2))
     if args.junit:
-        _write_text(Path(args.junit), harness.to_junit(reports, errors))
+        try:
+            _write_text(Path(args.junit), harness.to_junit(reports, errors))
+        except OSError as exc:
+            print(f"xlmodel {args.command}: error: cannot write {args.junit}: "
+                  f"{exc.strerror or exc}", file=sys.stderr)
+            return 2
     if errors:
         return 2
     return 0 if args.update or all(r.ok for r in reports) else 1
@@ -136,12 +142,32 @@ def _functions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
 def _limit_options(p: argparse.ArgumentParser) -> None:
     from xlmodel.harness import MAX_CELLS, MAX_ROWS
 
-    p.add_argument("--max-cells", type=int, default=MAX_CELLS,
+    p.add_argument("--max-cells", type=_count, default=MAX_CELLS,
                    help=f"refuse workbooks with more cells (default {MAX_CELLS:,})")
-    p.add_argument("--max-rows", type=int, default=MAX_ROWS,
+    p.add_argument("--max-rows", type=_count, default=MAX_ROWS,
                    help=f"refuse sheets with more rows (default {MAX_ROWS:,})")
 
 
@@ -179,14 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workbooks", nargs="+", metavar="WORKBOOK", help=".xlsx or .xlsm files")
     p.add_argument("--mode", choices=("local", "full"), default="local",
                    help="local (default) or full")
-    p.add_argument("--rtol", type=float, default=1e-9, help="relative tolerance (1e-9)")
-    p.add_argument("--atol", type=float, default=1e-12, help="absolute tolerance (1e-12)")
+    p.add_argument("--rtol", type=_tolerance, default=1e-9, help="relative tolerance (1e-9)")
+    p.add_argument("--atol", type=_tolerance, default=1e-12, help="absolute tolerance (1e-12)")
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--update", action="store_true",
                    help="write the recomputed values into the file as its cached values "
                    "(lossless, atomic) instead of reporting")
-    p.add_argument("--limit", type=int, default=50, help="mismatches shown per workbook")
+    p.add_argument("--limit", type=_count, default=50, help="mismatches shown per workbook")
     _limit_options(p)
     p.set_defaults(func=_check)
 

@@ -28,6 +28,7 @@ from xlmodel.catalogue import FUNCTIONS
 from xlmodel.errors import ExcelError, WorkbookError, as_excel_error
 from xlmodel.formula import Engine, Formula, find_calls
 from xlmodel.formula.tokenizer import FormulaError
+from xlmodel.formula.values import as_array, resize
 
 MODES = ("local", "full")
 #: Limits on what the harness reads. A model workbook of half a million cells is already
@@ -120,6 +121,7 @@ class _Loaded:
     """(sheet, row, col) -> Cell of every formula cell."""
     udf_keys: list
     """Formula cells that call one of our functions."""
+    mode: str = "full"
 
 
 def _called_names(text: str) -> list[str]:
@@ -169,9 +171,9 @@ def load(path: str | os.PathLike[str], mode: str = "full", **limits) -> _Loaded:
         elif cell.value is not None:
             cells[key] = cell.value
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
-    engine = Engine(cells, names, data.sheet_names, strict=False)
+    engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False)
     udf_bridge.register(engine, called)
-    return _Loaded(data, engine, saved, formulas, udf_keys)
+    return _Loaded(data, engine, saved, formulas, udf_keys, mode)
 
 
 # --- checking ---------------------------------------------------------------------------------
@@ -221,8 +223,24 @@ def _check(path, mode, rtol, atol, limits) -> Report:
                 rows, cols = len(v), len(v[0])
                 spills[k] = (k[1], k[2], k[1] + rows - 1, k[2] + cols - 1)
     for key in keys:
+        _unsupported(wb, key, results.get(key))
         _compare_cell(report, wb, key, results.get(key), spills.get(key), rtol, atol)
     return report
+
+
+def _unsupported(wb: _Loaded, key, result) -> None:
+    """A formula the engine cannot evaluate is a reason to stop, not a mismatch."""
+    first = result
+    if _is_array(result):
+        first = _grid(result)[0][0]
+    if isinstance(first, ExcelError) and first.code == "#NAME?" and (
+            first.message.startswith(("unknown function", "unknown name"))):
+        saved = wb.saved.get(key)
+        if not (isinstance(saved, ExcelError) and saved.code == "#NAME?"):
+            sheet, row, col = key
+            raise WorkbookError(
+                f"{sheet}!{ooxml.make_ref(row, col)}: {first.message}: the harness cannot "
+                f"evaluate this formula in {wb.mode} mode")
 
 
 def _is_array(v) -> bool:
@@ -239,22 +257,38 @@ def _rect(spill) -> tuple[int, int, int, int] | None:
 
 
 def _compare_cell(report: Report, wb: _Loaded, key, result, spill, rtol, atol) -> None:
+    """Compare one formula cell, and the range it fills, with the saved values.
+
+    Three kinds of formula, as Excel 365 reads a saved file:
+
+    * dynamic (saved with ``cm``): spills; its range may change size (reported);
+    * legacy array formula (``t="array"`` without ``cm``): fills its fixed range, a
+      one-row or one-column result repeated across it, #N/A where the result runs out;
+    * plain: one cell; an array result is cut to its top-left value (``=@F(...)``).
+    """
     sheet, row, col = key
     cell = wb.formulas[key]
     formula = "=" + cell.formula
     saved_rect = ooxml.parse_range(cell.array_ref) if cell.array_ref else None
-    new_rect = _rect(spill)
-    if _is_array(result):
-        grid = [list(r) for r in result]
-        if new_rect is None:
-            new_rect = (row, col, row + len(grid) - 1, col + len(grid[0]) - 1)
-    else:
-        grid = [[result]]
-    if new_rect is None:
-        new_rect = (row, col, row, col)
-    # A legacy (fixed-size) array formula keeps its range; a spill may change size.
-    if saved_rect is not None and not cell.dynamic and new_rect != saved_rect:
+    if cell.dynamic:
+        if _is_array(result):
+            rows, cols = len(result), len(result[0])
+            new_rect = (row, col, row + rows - 1, col + cols - 1)
+        else:
+            new_rect = _rect(spill) or (row, col, row, col)
+        grid = _grid(result)
+    elif saved_rect is not None:
         new_rect = saved_rect
+        shape = (saved_rect[2] - saved_rect[0] + 1, saved_rect[3] - saved_rect[1] + 1)
+        if _is_array(result) or wb.mode == "local":
+            grid = resize(as_array(result), shape).tolist()
+        else:  # full mode: the engine filled the range in its store
+            grid = [[wb.engine.value(sheet, r, c) for c in range(saved_rect[1],
+                                                                 saved_rect[3] + 1)]
+                    for r in range(saved_rect[0], saved_rect[2] + 1)]
+    else:
+        new_rect = (row, col, row, col)
+        grid = [[_grid(result)[0][0]]]
     if saved_rect is not None and new_rect != saved_rect:
         shape = (saved_rect[2] - saved_rect[0] + 1, saved_rect[3] - saved_rect[1] + 1)
         new_shape = (new_rect[2] - new_rect[0] + 1, new_rect[3] - new_rect[1] + 1)
@@ -265,14 +299,14 @@ def _compare_cell(report: Report, wb: _Loaded, key, result, spill, rtol, atol) -
     r1, c1, r2, c2 = new_rect
     for r in range(r1, r2 + 1):
         for c in range(c1, c2 + 1):
-            value = _value_at(wb, grid, result, sheet, r, c, r1, c1)
+            value = _cell_of(grid, r - r1, c - c1, wb, sheet, r, c)
             saved = wb.saved.get((sheet, r, c))
             ref = ooxml.make_ref(r, c)
             report.recomputed[(sheet, ref)] = value
             report.checked += 1
             if not same(saved, value, rtol, atol):
                 report.mismatches.append(Mismatch(
-                    sheet, ref, formula if (r, c) == (row, col) else f"(spilled from "
+                    sheet, ref, formula if (r, c) == (row, col) else f"(filled by "
                     f"{cell.ref}) {formula}", saved, value, difference(saved, value)))
     if saved_rect is not None and new_rect != saved_rect:
         # cells the old spill covered and the new one does not: they become blank
@@ -282,15 +316,16 @@ def _compare_cell(report: Report, wb: _Loaded, key, result, spill, rtol, atol) -
                     report.recomputed[(sheet, ooxml.make_ref(r, c))] = None
 
 
-def _value_at(wb, grid, result, sheet, r, c, r1, c1):
+def _grid(result) -> list[list]:
     if _is_array(result):
-        i, j = r - r1, c - c1
-        if i < len(grid) and j < len(grid[0]):
-            return _plain(grid[i][j])
-        return ExcelError("#N/A")
-    if (r, c) == (r1, c1):
-        return _plain(result)
-    # full mode: spilled cells were recomputed into the engine's store
+        return [list(r) for r in result]
+    return [[result]]
+
+
+def _cell_of(grid, i, j, wb, sheet, r, c):
+    if i < len(grid) and j < len(grid[0]):
+        return _plain(grid[i][j])
+    # full mode, a spill the engine wrote to its store (the result was its anchor only)
     return _plain(wb.engine.value(sheet, r, c))
 
 
@@ -312,7 +347,8 @@ def update(path: str | os.PathLike[str], report: Report, dst=None) -> None:
     changed size) and atomic (a temporary file renamed over the destination).
     """
     values = {k: v for k, v in report.recomputed.items()}
-    ooxml.write_cached_values(path, dst or path, values, report.spill_refs or None)
+    target = Path(dst or path).resolve()  # write through a symbolic link, not over it
+    ooxml.write_cached_values(Path(path).resolve(), target, values, report.spill_refs or None)
 
 
 # --- reports ----------------------------------------------------------------------------------

@@ -33,7 +33,14 @@ class Input:
     group: str
     domain: str = ">=0"
     """Valid values, as the model checks them: ">0", ">=0", ">=1", "[0,1)", "(0,1]", "any",
-    "year" (a whole number). Workbooks turn it into data validation."""
+    "year" (a whole number), "whole>=1". Workbooks turn it into data validation."""
+
+    def check(self, value: float) -> None:
+        """Raise InputError naming this input when ``value`` is outside its domain."""
+        ok, rule = _DOMAINS[self.domain]
+        infinite_ok = self.domain == ">0" and value == math.inf  # e.g. no algorithmic gains
+        if not (math.isfinite(value) or infinite_ok) or not ok(value):
+            raise InputError(self.name, rule, _shown(value))
 
     @property
     def is_assumption(self) -> bool:
@@ -91,7 +98,7 @@ INPUTS: tuple[Input, ...] = (
        "McCalip, citing Meta's GPU failure rate (9 %/yr)", domain="[0,1)"),
     _i("space_life_years", "yr", 5.0, None, None, "Orbital",
        "Satellite life",
-       "Google Suncatcher; SemiAnalysis: 5 yr", domain=">0"),
+       "Google Suncatcher; SemiAnalysis: 5 yr", domain="whole>=1"),
     _i("space_ops_frac", "1/yr", 0.01, 0.005, 0.02, "Orbital",
        "Operations per year as a fraction of satellite cost",
        "McCalip 1 %/yr; range: assumption"),
@@ -140,6 +147,26 @@ INPUTS: tuple[Input, ...] = (
 )
 
 _BY_NAME = {i.name: i for i in INPUTS}
+
+_DOMAINS = {
+    ">0": (lambda x: x > 0, "must be > 0"),
+    ">=0": (lambda x: x >= 0, "must be >= 0"),
+    ">=1": (lambda x: x >= 1, "must be >= 1"),
+    "[0,1)": (lambda x: 0 <= x < 1, "must be >= 0 and < 1"),
+    "(0,1]": (lambda x: 0 < x <= 1, "must be > 0 and <= 1"),
+    "any": (lambda x: True, "must be a finite number"),
+    "year": (lambda x: x == int(x), "must be a whole year"),
+    "whole>=1": (lambda x: x >= 1 and x == int(x), "must be a whole number >= 1"),
+}
+
+
+class _Shown(str):
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def _shown(x: float) -> _Shown:
+    return _Shown(f"{x:g}")
 
 
 @dataclass(frozen=True)
@@ -240,8 +267,8 @@ def resolve(pairs: Iterable[tuple[str, object]] = (),
 
     A pair named ``scenario`` picks the starting scenario, wherever it stands. Blank values
     (None or "") keep the scenario's value. Names follow :func:`normalize_name`; an unknown
-    name raises InputError listing the valid ones. Values are checked to be numbers here;
-    their domain is checked by the model functions.
+    name raises InputError listing the valid ones. Each value given is checked against its
+    input's domain, whether or not the function at hand uses it.
     """
     pairs = list(pairs)
     for name, value in pairs:
@@ -253,6 +280,7 @@ def resolve(pairs: Iterable[tuple[str, object]] = (),
             continue
         spec = get_input(name)
         values[spec.name] = _number(spec.name, value)
+        spec.check(values[spec.name])
     return values
 
 
@@ -269,8 +297,23 @@ def _number(name: str, value) -> float:
     return value
 
 
-def ranges() -> tuple[dict[str, float], dict[str, float]]:
-    """(low, high) of every input that has a range."""
+def ranges(values: Mapping[str, float | None] | None = None
+           ) -> tuple[dict[str, float], dict[str, float]]:
+    """(low, high) of every input that has a range.
+
+    Given a full input set, each range is widened to include the value used: a scenario may
+    sit outside the base ranges (the essay's 5-year facility life, for one), and tornado and
+    Monte Carlo vary each input around the value used.
+    """
     low = {i.name: i.low for i in INPUTS if i.low is not None}
     high = {i.name: i.high for i in INPUTS if i.high is not None}
+    for name, v in (values or {}).items():
+        if v is not None and name in low:
+            low[name] = min(low[name], v)
+            high[name] = max(high[name], v)
     return low, high
+
+
+def whole_inputs() -> frozenset[str]:
+    """Inputs that take whole numbers only (Monte Carlo rounds their draws)."""
+    return frozenset(i.name for i in INPUTS if i.domain in ("year", "whole>=1"))

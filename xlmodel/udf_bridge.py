@@ -17,6 +17,7 @@ from xlmodel.catalogue import FUNCTIONS, invoke
 from xlmodel.excel_call import CallError
 
 _NAMES = {f.name for f in FUNCTIONS}
+_LONGEST_FIRST = sorted(_NAMES, key=len, reverse=True)
 _PREFIX = re.compile(r"^(?:_xlfn\.|_xludf\.|_xll\.)", re.IGNORECASE)
 
 
@@ -29,10 +30,11 @@ def catalogue_name(called: str) -> str | None:
         rest = name[len("_XLDUDF_"):]
         if rest in _NAMES:
             return rest
-        # _xldudf_<NAMESPACE>_<NAME>: the namespace is one word of letters and digits
-        head, _, tail = rest.partition("_")
-        if head and tail in _NAMES:
-            return tail
+        # _xldudf_<NAMESPACE>_<NAME>: the namespace may itself hold underscores
+        # (longest name first: ..._BREAKEVEN_LAUNCH_COST is not LAUNCH_COST)
+        for candidate in _LONGEST_FIRST:
+            if rest.endswith("_" + candidate):
+                return candidate
     if "." in name:
         tail = name.rsplit(".", 1)[1]
         if tail in _NAMES:

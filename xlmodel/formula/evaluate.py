@@ -96,14 +96,15 @@ class Formula:
 class _Cell:
     """What the engine keeps per formula cell."""
 
-    __slots__ = ("text", "ast", "error", "region", "legacy")
+    __slots__ = ("text", "ast", "error", "region", "legacy", "dynamic")
 
-    def __init__(self, text, ast, error, region, legacy):
+    def __init__(self, text, ast, error, region, legacy, dynamic=False):
         self.text = text
         self.ast = ast
         self.error = error
         self.region = region
         self.legacy = legacy
+        self.dynamic = dynamic
 
 
 # --- the value store and the context functions see -----------------------------------------
@@ -783,6 +784,10 @@ class Engine:
     strict : bool
         Raise :class:`WorkbookError` for formulas that cannot be parsed or use an unsupported
         construct. When False such cells evaluate to #NAME?.
+    spill_plain : bool
+        True: every formula returning an array spills (dynamic-array Excel, as when writing
+        a new workbook). False: only formulas marked ``dynamic`` spill, and a plain formula
+        keeps the top-left value, as Excel 365 reads a saved file (``=@F(...)``).
 
     Raises
     ------
@@ -797,8 +802,10 @@ class Engine:
         sheets: Iterable[str] | None = None,
         *,
         strict: bool = True,
+        spill_plain: bool = True,
     ):
         self.strict = strict
+        self.spill_plain = spill_plain
         if sheets is None:
             sheets = dict.fromkeys(k[0] for k in cells)
         sheet_list = list(sheets)
@@ -1003,7 +1010,8 @@ class Engine:
         if cell.array_ref:
             region = _parse_region(cell.array_ref, key)
             self._grow(key[0], region[2], region[3])
-        return _Cell(cell.text, ast, error, region, region is not None and not cell.dynamic)
+        return _Cell(cell.text, ast, error, region, region is not None and not cell.dynamic,
+                     cell.dynamic)
 
     def _resolve(self, node: RefNode, sheet: str) -> Ref:
         target = sheet if node.sheet is None else self._sheet(node.sheet)
@@ -1160,7 +1168,9 @@ class Engine:
             store.set(key, _final(result))
             return
         rows, cols = result.shape
-        if rows == 1 and cols == 1:
+        if rows == 1 and cols == 1 or not (self.spill_plain or cell.dynamic):
+            # a formula saved without dynamic-array metadata opens in Excel 365 as =@F(...):
+            # implicit intersection, the top-left value only
             store.set(key, _final(result[0, 0]))
             return
         r2, c2 = row + rows - 1, col + cols - 1

@@ -170,6 +170,7 @@ def _validate(s: SheetWriter, i, ref: str) -> None:
         "[0,1)": dict(type="decimal", operator="between", formula1="0", formula2="0.999999"),
         "(0,1]": dict(type="decimal", operator="between", formula1="0.000001", formula2="1"),
         "year": dict(type="whole", operator="between", formula1="1900", formula2="2200"),
+        "whole>=1": dict(type="whole", operator="greaterThanOrEqual", formula1="1"),
     }
     if i.domain not in rules:
         return
@@ -305,6 +306,11 @@ def _model_sheet(s: SheetWriter) -> None:
         prev = name
 
 
+def _if_year(year_ref: str, formula: str) -> str:
+    """``formula`` where the spill has a year in this row; blank below a shorter spill."""
+    return f'=IF({year_ref}="","",{formula.removeprefix("=")})'
+
+
 def _crossover(target: str) -> str:
     decay = "(launch_mass_doublings_per_year*-LN(1-launch_learning_rate))"
     return (f"=IF({target}<=0,NA(),IF(launch_cost_per_kg<={target},launch_base_year,"
@@ -316,7 +322,8 @@ def _crossover(target: str) -> str:
 
 def _curves_sheet(s: SheetWriter) -> None:
     s.title_block("Curves", f"Spilled by the Python functions, {CURVE_START}-{CURVE_END}, each "
-                  "beside its native-formula twin. The charts cover these years.")
+                  "beside its native-formula twin. The twins and charts cover the years built "
+                  "in; change the years and the spills follow.")
     s.cell(s.row, 1, "From", bold=True)
     s.cell(s.row, 2, CURVE_START, style="input", fmt="year", name="curve_start_year")
     s.cell(s.row, 3, "to", bold=True)
@@ -334,9 +341,9 @@ def _curves_sheet(s: SheetWriter) -> None:
     for k in range(n):
         r = first + k
         s.ws.cell(row=r, column=1).number_format = "0"
-        s.cell(r, 3, f"=terrestrial_mtok_native*2^(-(A{r}-curve_start_year)/halving_time)",
-               fmt="$/Mtok")
-        s.cell(r, 4, check_formula(f"B{r}", f"C{r}"), fmt="check")
+        s.cell(r, 3, _if_year(f"A{r}", f"terrestrial_mtok_native*2^(-(A{r}-curve_start_year)"
+                              "/halving_time)"), fmt="$/Mtok")
+        s.cell(r, 4, _if_year(f"A{r}", check_formula(f"B{r}", f"C{r}")), fmt="check")
     s.check_format(f"D{first}:D{first + n - 1}")
     chart = LineChart()
     chart.title = "Cost per million tokens"
@@ -359,11 +366,12 @@ def _curves_sheet(s: SheetWriter) -> None:
     for k in range(n):
         r = first + k
         s.ws.cell(row=r, column=6).number_format = "0"
-        s.cell(r, 8, f"=launch_cost_per_kg*(1-launch_learning_rate)^(launch_mass_doublings_per_year"
-               f"*(F{r}-launch_base_year))", fmt="$/kg")
-        s.cell(r, 9, "=p_star", fmt="$/kg")
-        s.cell(r, 10, "=p_star_star", fmt="$/kg")
-        s.cell(r, 11, check_formula(f"G{r}", f"H{r}"), fmt="check")
+        s.cell(r, 8, _if_year(f"F{r}", "launch_cost_per_kg*(1-launch_learning_rate)"
+                              f"^(launch_mass_doublings_per_year*(F{r}-launch_base_year))"),
+               fmt="$/kg")
+        s.cell(r, 9, _if_year(f"F{r}", "p_star"), fmt="$/kg")
+        s.cell(r, 10, _if_year(f"F{r}", "p_star_star"), fmt="$/kg")
+        s.cell(r, 11, _if_year(f"F{r}", check_formula(f"G{r}", f"H{r}")), fmt="check")
     s.check_format(f"K{first}:K{first + n - 1}")
     chart = ScatterChart()
     chart.title = "Launch price and the breakeven"
@@ -391,9 +399,9 @@ def _curves_sheet(s: SheetWriter) -> None:
     for k in range(years):
         r = first + k
         s.ws.cell(row=r, column=13).number_format = "0"
-        s.cell(r, 15, f"=buildout_final_year_gw*(1/buildout_h)^(M{r}-buildout_final_year)",
-               fmt="GW")
-        s.cell(r, 16, check_formula(f"N{r}", f"O{r}"), fmt="check")
+        s.cell(r, 15, _if_year(f"M{r}", "buildout_final_year_gw*(1/buildout_h)"
+                               f"^(M{r}-buildout_final_year)"), fmt="GW")
+        s.cell(r, 16, _if_year(f"M{r}", check_formula(f"N{r}", f"O{r}")), fmt="check")
     s.check_format(f"P{first}:P{first + years - 1}")
     chart = BarChart()
     chart.title = "Installs per year"

@@ -55,11 +55,11 @@ def mean_geometric_retention(annual_loss, life_years):
 
     Notes
     -----
-    The sum has the closed form ``(1 - q^n) / (n (1 - q))`` with ``q = 1 - annual_loss``,
-    which equals the year-by-year mean for whole ``n`` and interpolates it smoothly between.
+    The mean runs over whole years, so ``life_years`` must be a whole number >= 1. It has
+    the closed form ``(1 - q^n) / (n (1 - q))`` with ``q = 1 - annual_loss``.
     """
     loss = chk.fraction("annual_loss", annual_loss, high_open=True)
-    n = chk.positive("life_years", life_years)
+    n = chk.whole("life_years", life_years, 1)
     return chk.scalar(_mean_retention(loss, n))
 
 
@@ -134,7 +134,8 @@ def _orbital_terms(
     sun = chk.fraction("sun_fraction", sun_fraction, low_open=True)
     degr = chk.fraction("solar_degradation_per_year", solar_degradation_per_year, high_open=True)
     fail = chk.fraction("space_chip_failure_per_year", space_chip_failure_per_year, high_open=True)
-    life = chk.positive("space_life_years", space_life_years)
+    # whole years: the array and chip losses are averaged over years 0 ... life-1
+    life = chk.whole("space_life_years", space_life_years, 1)
     ops = chk.non_negative("space_ops_frac", space_ops_frac)
     chips = chk.non_negative("chip_capex_per_w", chip_capex_per_w)
     i = chk.non_negative("discount_rate", discount_rate)
@@ -176,7 +177,7 @@ def orbital_cost_per_w_year(
     space_chip_failure_per_year : array_like
         Chips lost per year, never repaired [1/yr].
     space_life_years : array_like
-        Satellite life [yr].
+        Satellite life [yr], a whole number >= 1.
     space_ops_frac : array_like
         Operations per year as a fraction of satellite cost [1/yr].
     chip_capex_per_w : array_like

@@ -84,12 +84,12 @@ def crossover_year(target_launch_cost_per_kg, launch_cost_per_kg, launch_base_ye
     Returns
     -------
     float or ndarray
-        The year, or NaN where the price never reaches the target (a target <= 0, or a
-        price that does not fall).
+        The year, or NaN where the price never reaches the target (a target <= 0 below
+        the price, or a price that does not fall). ``launch_base_year`` is a whole year.
     """
     target = chk.finite("target_launch_cost_per_kg", target_launch_cost_per_kg)
     p0 = chk.non_negative("launch_cost_per_kg", launch_cost_per_kg)
-    t0 = chk.finite("launch_base_year", launch_base_year)
+    t0 = chk.whole("launch_base_year", launch_base_year, -10**6)
     lr = chk.fraction("launch_learning_rate", launch_learning_rate, high_open=True)
     m = chk.non_negative("launch_mass_doublings_per_year", launch_mass_doublings_per_year)
     target, p0, t0, lr, m = np.broadcast_arrays(target, p0, t0, lr, m)
@@ -98,7 +98,7 @@ def crossover_year(target_launch_cost_per_kg, launch_cost_per_kg, launch_base_ye
         years = np.log(p0 / target) / decay
     steps = np.ceil(years - _YEAR_EPS)
     already = p0 <= target
-    never = (target <= 0) | ((decay == 0) & ~already)
+    never = ~already & ((target <= 0) | (decay == 0))
     result = np.where(already, t0, t0 + steps)
     result = np.where(never, np.nan, result)
     return chk.scalar(result)

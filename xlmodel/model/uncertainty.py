@@ -9,7 +9,7 @@ Carlo), never in a Python loop per draw.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -140,7 +140,8 @@ class MonteCarloResult:
 def monte_carlo(func: Callable, base: Mapping[str, float], low: Mapping[str, float],
                 high: Mapping[str, float], *, draws: int = 100_000, seed: int = 0,
                 percentiles: Sequence[float] = (5, 50, 95), threshold: float | None = None,
-                names: Sequence[str] | None = None) -> MonteCarloResult:
+                names: Sequence[str] | None = None,
+                whole: Collection[str] = ()) -> MonteCarloResult:
     """Percentiles of ``func``'s output with inputs drawn from triangular distributions.
 
     Parameters
@@ -161,6 +162,8 @@ def monte_carlo(func: Callable, base: Mapping[str, float], low: Mapping[str, flo
         breakeven launch cost exceeds a given launch price.
     names : sequence of str, optional
         Inputs to draw; default: every parameter of ``func`` with a range.
+    whole : collection of str
+        Inputs that take whole numbers only (a life in years): their draws are rounded.
     """
     n = int(chk.whole("draws", draws, 1))
     if n > MAX_DRAWS:
@@ -180,6 +183,8 @@ def monte_carlo(func: Callable, base: Mapping[str, float], low: Mapping[str, flo
                 raise chk.InputError(p, f"base value must lie between its low {lo:g} and "
                                      f"high {hi:g}", chk._Shown(f"{base[p]:g}"))
             values[p] = triangular_draws(rng, float(lo), float(base[p]), float(hi), n)
+            if p in whole:
+                np.round(values[p], out=values[p])
         else:
             values[p] = float(base[p])
     out = np.broadcast_to(np.asarray(call_with_inputs(func, values), dtype=float), (n,))
