@@ -164,3 +164,16 @@ def test_domain_errors_name_the_argument_and_rule(call, message):
     with pytest.raises(InputError) as err:
         call()
     assert message in str(err.value)
+
+
+@pytest.mark.parametrize("final_gw, cumulative_gw", [
+    (1.0, 1.000000000001), (90.0, 90.00001), (1.0, 1e100), (1e-6, 1e6), (90.0, 250.0)])
+def test_buildout_extremes(final_gw, cumulative_gw):
+    # two years: F (1 + h) = C, so h = (C - F)/F exactly and g = F/(C - F)
+    g2 = m.buildout_growth_factor(final_gw, cumulative_gw, 2029, 2030)
+    assert g2 == pytest.approx(final_gw / (cumulative_gw - final_gw), rel=1e-14)
+    # any length: the curve still meets both conditions
+    for n in (3, 7, 40):
+        years, gw = m.buildout_curve(final_gw, cumulative_gw, 2000, 2000 + n - 1)
+        assert gw[-1] == pytest.approx(final_gw, rel=1e-12)
+        assert gw.sum() == pytest.approx(cumulative_gw, rel=1e-9)

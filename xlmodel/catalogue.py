@@ -185,6 +185,8 @@ def _assumption_rows(value) -> tuple[list | str, dict]:
     rows = [r for r in grid if not all(is_blank(c) for c in r)]
     if rows and isinstance(rows[0][1], str) and not _is_known(rows[0][0]):
         rows = rows[1:]  # a header row such as ("Input", "Value")
+    if width == 4 and not any(_is_number(c) for r in rows for c in r[2:]):
+        width = 2  # columns 3-4 hold text (unit, source: XLMODEL_INPUTS' layout), not ranges
     pairs, bounds = [], {}
     for r in rows:
         name = r[0]
@@ -205,6 +207,10 @@ def _assumption_rows(value) -> tuple[list | str, dict]:
                     given.append(float(bound))
             bounds[key] = tuple(given)
     return pairs, bounds
+
+
+def _is_number(cell) -> bool:
+    return isinstance(cell, (int, float)) and not isinstance(cell, bool)
 
 
 def _is_known(name) -> bool:

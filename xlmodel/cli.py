@@ -126,8 +126,8 @@ def _lite(args: argparse.Namespace) -> int:
 
     for path in write_lite_bundle(Path(args.folder)):
         print(f"wrote {path}")
-    print("In Excel: xlwings Lite > paste main.py into the editor and requirements.txt into "
-          "its tab, then restart Python.")
+    print("In Excel: xlwings Lite > paste main.py into the editor, add the lines of "
+          "requirements.txt to Lite's requirements.txt (keep its xlwings line), restart Python.")
     return 0
 
 

@@ -247,17 +247,26 @@ class Elementwise:
         return out
 
     def _one_by_one(self, func, fixed):
+        """Find the elements the model rejects by halving: a few vectorized calls per bad
+        element, not one call per cell, so one bad cell in a big range stays fast."""
         result = np.full((self.rows, self.cols), np.nan)
         errors = {}
-        for r in range(self.rows):
-            for c in range(self.cols):
-                if self.errors[r][c] is not None:
-                    continue
-                args = {n: float(a[r, c]) for n, a in self.values.items()}
-                try:
-                    result[r, c] = func(**args, **fixed)
-                except InputError as exc:
-                    errors[(r, c)] = ExcelError(exc.code, str(exc))
+        ok = np.array([[e is None for e in row] for row in self.errors]).ravel()
+        flat = {n: np.ascontiguousarray(a).ravel() for n, a in self.values.items()}
+        pending = [np.flatnonzero(ok)]
+        while pending:
+            idx = pending.pop()
+            if idx.size == 0:
+                continue
+            try:
+                out = func(**{n: a[idx] for n, a in flat.items()}, **fixed)
+                result.ravel()[idx] = np.broadcast_to(np.asarray(out, dtype=float), idx.shape)
+            except InputError as exc:
+                if idx.size == 1:
+                    errors[divmod(int(idx[0]), self.cols)] = ExcelError(exc.code, str(exc))
+                else:
+                    half = idx.size // 2
+                    pending += [idx[:half], idx[half:]]
         return result, errors
 
 

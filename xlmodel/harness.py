@@ -171,7 +171,9 @@ def load(path: str | os.PathLike[str], mode: str = "full", **limits) -> _Loaded:
         elif cell.value is not None:
             cells[key] = cell.value
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
-    engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False)
+    local_names = {(n.scope, n.name): n.text for n in data.defined_names if not n.workbook_scoped}
+    engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
+                    local_names=local_names)
     udf_bridge.register(engine, called)
     return _Loaded(data, engine, saved, formulas, udf_keys, mode)
 
@@ -222,25 +224,33 @@ def _check(path, mode, rtol, atol, limits) -> Report:
             if _is_array(v):
                 rows, cols = len(v), len(v[0])
                 spills[k] = (k[1], k[2], k[1] + rows - 1, k[2] + cols - 1)
+    _unsupported(wb)
     for key in keys:
-        _unsupported(wb, key, results.get(key))
+        _unknown_name(wb, key, results.get(key))
         _compare_cell(report, wb, key, results.get(key), spills.get(key), rtol, atol)
     return report
 
 
-def _unsupported(wb: _Loaded, key, result) -> None:
-    """A formula the engine cannot evaluate is a reason to stop, not a mismatch."""
-    first = result
-    if _is_array(result):
-        first = _grid(result)[0][0]
+def _unsupported(wb: _Loaded) -> None:
+    """A function the engine does not have is a reason to stop, not a mismatch: even under
+    IFERROR, where its #NAME? would silently become the fallback value."""
+    for name, (sheet, row, col) in wb.engine.unknown_functions.items():
+        saved = wb.saved.get((sheet, row, col))
+        if isinstance(saved, ExcelError) and saved.code == "#NAME?":
+            continue  # Excel did not know it either
+        raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: unknown function {name}: "
+                            f"the harness cannot evaluate this formula in {wb.mode} mode")
+
+
+def _unknown_name(wb: _Loaded, key, result) -> None:
+    first = _grid(result)[0][0]
     if isinstance(first, ExcelError) and first.code == "#NAME?" and (
-            first.message.startswith(("unknown function", "unknown name"))):
+            first.message.startswith("unknown name")):
         saved = wb.saved.get(key)
         if not (isinstance(saved, ExcelError) and saved.code == "#NAME?"):
             sheet, row, col = key
-            raise WorkbookError(
-                f"{sheet}!{ooxml.make_ref(row, col)}: {first.message}: the harness cannot "
-                f"evaluate this formula in {wb.mode} mode")
+            raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: {first.message}: the "
+                                f"harness cannot evaluate this formula in {wb.mode} mode")
 
 
 def _is_array(v) -> bool:
@@ -392,7 +402,7 @@ def to_json(reports: Iterable[Report]) -> list[dict]:
         "path": r.path, "mode": r.mode, "ok": r.ok, "checked": r.checked,
         "udf_cells": r.udf_cells,
         "mismatches": [{"cell": m.where, "formula": m.formula, "saved": _json(m.saved),
-                        "recomputed": _json(m.recomputed), "difference": m.difference,
+                        "recomputed": _json(m.recomputed), "difference": _json(m.difference),
                         "kind": m.kind} for m in r.mismatches],
     } for r in reports]
 

@@ -224,7 +224,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "SemiAnalysis-like: 5-year satellites against 15-year facilities, GPU redundancy for "
         "9 %/yr failures, a 12 % cost of capital, Starlink V2 Mini hardware ($22/W, 36.5 W/kg) "
         "and cheap terrestrial power ($0.06/kWh). SemiAnalysis published $10.91 against $2.49 "
-        "per GPU-hour for 2026, a 4.4x premium for space.",
+        "per GPU-hour for 2026, a 4.4x premium for space; with these inputs the model's "
+        "premium at today's launch price is about 3.5x (SemiAnalysis's inputs are not public).",
         {
             "satellite_cost_per_w": 22.0, "specific_power_w_per_kg": 36.5,
             "sun_fraction": 0.95, "discount_rate": 0.12, "electricity_price_per_kwh": 0.06,

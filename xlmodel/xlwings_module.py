@@ -131,7 +131,10 @@ def lite_main_source() -> str:
         "from xlmodel.xlwings_adapter import call as _call  # noqa: E402", 1)
 
 
-LITE_REQUIREMENTS = "numpy\n"
+LITE_REQUIREMENTS = (
+    "# Keep the xlwings line that xlwings Lite puts in its own requirements.txt; add these:\n"
+    "numpy\n"
+)
 
 
 def write_lite_bundle(folder: Path) -> list[Path]:

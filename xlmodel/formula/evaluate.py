@@ -38,7 +38,7 @@ from xlmodel.formula.parser import (
     Unary,
     parse,
 )
-from xlmodel.formula.tokenizer import FormulaError, UnsupportedFormula
+from xlmodel.formula.tokenizer import FormulaError
 from xlmodel.formula.values import (
     ERR_DIV0,
     ERR_NUM,
@@ -485,14 +485,14 @@ class _Compiler:
 
     def _name(self, node: NameNode) -> Callable:
         upper = node.name.upper()
-        if node.sheet is not None:
-            raise UnsupportedFormula(f"sheet-scoped name {node.sheet}!{node.name}")
-        box = self.scope.get(upper)
-        if box is not None:
-            return lambda: box[0]
-        compiled = self.engine._name_closure(upper, self.sheet)
+        if node.sheet is None:
+            box = self.scope.get(upper)
+            if box is not None:
+                return lambda: box[0]
+        compiled = self.engine._name_closure(upper, self.sheet, node.sheet)
         if compiled is None:
-            return _const(ExcelError("#NAME?", f"unknown name {node.name}"))
+            shown = node.name if node.sheet is None else f"{node.sheet}!{node.name}"
+            return _const(ExcelError("#NAME?", f"unknown name {shown}"))
         return compiled
 
     def _let(self, node: Call) -> Callable:
@@ -524,7 +524,10 @@ class _Compiler:
             return self._let(node)
         spec = self.engine._functions.get(name)
         if spec is None:
-            return _const(ExcelError("#NAME?", f"unknown function {node.raw_name or name}"))
+            shown = node.raw_name or name
+            # remembered even when an IFERROR around the call would hide the #NAME?
+            self.engine.unknown_functions.setdefault(shown.upper(), self.cell)
+            return _const(ExcelError("#NAME?", f"unknown function {shown}"))
         n = len(node.args)
         if n < spec.min_args or (spec.max_args is not None and n > spec.max_args):
             raise FormulaError(f"{name} does not take {n} argument{'s' if n != 1 else ''}")
@@ -784,6 +787,9 @@ class Engine:
     strict : bool
         Raise :class:`WorkbookError` for formulas that cannot be parsed or use an unsupported
         construct. When False such cells evaluate to #NAME?.
+    local_names : mapping, optional
+        Sheet-scoped defined names: ``{(sheet, name): "Sheet!$A$1"}``. On its sheet (or
+        written ``Sheet!name``) such a name wins over a workbook name of the same spelling.
     spill_plain : bool
         True: every formula returning an array spills (dynamic-array Excel, as when writing
         a new workbook). False: only formulas marked ``dynamic`` spill, and a plain formula
@@ -803,9 +809,15 @@ class Engine:
         *,
         strict: bool = True,
         spill_plain: bool = True,
+        local_names: Mapping[tuple[str, str], str] | None = None,
     ):
         self.strict = strict
         self.spill_plain = spill_plain
+        # sheet-scoped names: (SHEET, NAME) -> text; they shadow a workbook name on their sheet
+        self._local_names = {
+            (s.upper(), n.upper()): (v[1:] if v.startswith("=") else v)
+            for (s, n), v in (local_names or {}).items()
+        }
         if sheets is None:
             sheets = dict.fromkeys(k[0] for k in cells)
         sheet_list = list(sheets)
@@ -824,7 +836,9 @@ class Engine:
         self._deps: dict[Key, list[tuple]] | None = None
         self._name_fns: dict[tuple[str, str], Callable | None] = {}
         self._name_refs: dict[tuple[str, str], list[tuple]] = {}
-        self._naming: set[tuple[str, str]] = set()
+        self._naming: set[tuple] = set()
+        #: Functions the formulas call that the engine does not have: name -> first cell.
+        self.unknown_functions: dict[str, Key] = {}
         self._formula_cache: dict[tuple[str, str], Callable] = {}
 
     def _load(self, cells: Mapping[Key, object]) -> None:
@@ -1043,18 +1057,30 @@ class Engine:
         except WorkbookError as exc:
             raise WorkbookError(f"{address(*key)}: {exc}") from None
 
-    def _name_closure(self, upper: str, sheet: str) -> Callable | None:
-        key = (upper, sheet)
+    def _name_text(self, upper: str, sheet: str, qualifier: str | None) -> tuple[str, str] | None:
+        """(text, sheet to read it on) of a name used on ``sheet``, or ``qualifier!name``."""
+        scope = self._sheets.get(qualifier.upper(), qualifier) if qualifier else sheet
+        text = self._local_names.get((scope.upper(), upper))
+        if text is not None:
+            return text, scope
+        if qualifier is None and upper in self._names:
+            return self._names[upper], sheet
+        return None
+
+    def _name_closure(self, upper: str, sheet: str,
+                      qualifier: str | None = None) -> Callable | None:
+        key = (upper, sheet, qualifier)
         if key in self._name_fns:
             return self._name_fns[key]
-        text = self._names.get(upper)
-        if text is None:
+        found = self._name_text(upper, sheet, qualifier)
+        if found is None:
             return None
+        text, context = found
         if key in self._naming:
             raise FormulaError(f"defined name {upper} refers to itself")
         self._naming.add(key)
         try:
-            f = _Compiler(self, sheet, (sheet, 1, 1)).ref(parse(text))
+            f = _Compiler(self, context, (context, 1, 1)).ref(parse(text))
         finally:
             self._naming.discard(key)
         self._name_fns[key] = f
@@ -1090,9 +1116,9 @@ class Engine:
             out.append((r.sheet, r.r1, r.c1, r.r1, r.c1))
         elif t is NameNode:
             upper = node.name.upper()
-            if upper in local or node.sheet is not None:
+            if upper in local and node.sheet is None:
                 return
-            out.extend(self._name_rects(upper, sheet))
+            out.extend(self._name_rects(upper, sheet, node.sheet))
         elif t is Binary:
             if node.op == ":":
                 inner: list[tuple] = []
@@ -1125,18 +1151,19 @@ class Engine:
                     continue
                 self._collect(arg, sheet, local, out)
 
-    def _name_rects(self, upper: str, sheet: str) -> list[tuple]:
-        key = (upper, sheet)
+    def _name_rects(self, upper: str, sheet: str, qualifier: str | None = None) -> list[tuple]:
+        key = (upper, sheet, qualifier)
         if key in self._name_refs:
             return self._name_refs[key]
-        text = self._names.get(upper)
-        if text is None:
+        found = self._name_text(upper, sheet, qualifier)
+        if found is None:
             return []
+        text, context = found
         if key in self._naming:
             raise FormulaError(f"defined name {upper} refers to itself")
         self._naming.add(key)
         try:
-            rects = self._rects(parse(text), sheet, frozenset())
+            rects = self._rects(parse(text), context, frozenset())
         finally:
             self._naming.discard(key)
         self._name_refs[key] = rects

@@ -73,8 +73,8 @@ def build() -> Book:
     model = book.sheet("Model", tab_color="70AD47", widths=(46, 11, 17, 17, 11, 70))
     curves = book.sheet("Curves", tab_color="70AD47", widths=(10, 14, 14, 11, 3, 10, 14, 14,
                                                                14, 14, 11, 3, 10, 14, 14, 11))
-    sens = book.sheet("Sensitivity", tab_color="70AD47", widths=(34, 12, 12, 14, 14, 14, 3, 16,
-                                                                  16))
+    sens = book.sheet("Sensitivity", tab_color="70AD47", widths=(34, 12, 12, 14, 14, 14, 3, 14,
+                                                                  14, 3))
     functions = book.sheet("Functions", tab_color="7F7F7F", widths=(28, 62, 90, 50, 20, 44))
     conf = book.sheet("xlwings.conf", tab_color="7F7F7F", widths=(22, 20, 90))
 
@@ -306,8 +306,17 @@ def _model_sheet(s: SheetWriter) -> None:
         prev = name
 
 
+#: The Model sheet's cell for each output the Sensitivity sheet can study.
+_OUTPUT_CELLS = {
+    "breakeven_launch_cost": "p_star",
+    "time_adjusted_breakeven_launch_cost": "p_star_star",
+    "terrestrial_cost_per_w_year": "terrestrial_cost",
+    "orbital_cost_per_w_year": "orbital_cost",
+}
+
+
 def _if_year(year_ref: str, formula: str) -> str:
-    """``formula`` where the spill has a year in this row; blank below a shorter spill."""
+    """``formula`` where the spill has a value in this row; blank below a shorter spill."""
     return f'=IF({year_ref}="","",{formula.removeprefix("=")})'
 
 
@@ -336,13 +345,14 @@ def _curves_sheet(s: SheetWriter) -> None:
     s.row = top + 1
     s.header(["Year", "Python", "Native", "Check"], col=1)
     first = s.row
+    # scientific: the cost halves 15 times over the curve
     s.spill(first, 1, "=TOKEN_COST_CURVE(terrestrial_mtok,curve_start_year,curve_end_year,"
-            "halving_time)", n, 2, fmt="$/Mtok")
+            "halving_time)", n, 2, fmt='"$"0.000E+00')
     for k in range(n):
         r = first + k
         s.ws.cell(row=r, column=1).number_format = "0"
         s.cell(r, 3, _if_year(f"A{r}", f"terrestrial_mtok_native*2^(-(A{r}-curve_start_year)"
-                              "/halving_time)"), fmt="$/Mtok")
+                              "/halving_time)"), fmt='"$"0.000E+00')
         s.cell(r, 4, _if_year(f"A{r}", check_formula(f"B{r}", f"C{r}")), fmt="check")
     s.check_format(f"D{first}:D{first + n - 1}")
     chart = LineChart()
@@ -354,7 +364,9 @@ def _curves_sheet(s: SheetWriter) -> None:
     chart.set_categories(Reference(s.ws, min_col=1, min_row=first, max_row=first + n - 1))
     chart.series[0].tx = None
     chart.legend = None
-    chart.height, chart.width = 7, 14
+    chart.y_axis.scaling.logBase = 10  # halving every T years is a straight line
+    chart.y_axis.numFmt = "0.0E+00"
+    chart.height, chart.width = 7, 9.5
     s.ws.add_chart(chart, f"A{first + n + 2}")
 
     # Launch cost: columns F-K
@@ -386,7 +398,7 @@ def _curves_sheet(s: SheetWriter) -> None:
         chart.series.append(series)
     chart.x_axis.scaling.min = CURVE_START
     chart.x_axis.scaling.max = CURVE_END
-    chart.height, chart.width = 7, 16
+    chart.height, chart.width = 7, 14.5
     s.ws.add_chart(chart, f"F{first + n + 2}")
 
     # Build-out: columns M-P
@@ -425,31 +437,43 @@ def _sensitivity_sheet(s: SheetWriter) -> None:
     dv = DataValidation(type="list", formula1='"' + ",".join(OUTPUTS) + '"')
     dv.add(s.ws.cell(row=s.row, column=2))
     s.ws.add_data_validation(dv)
+    s.cell(s.row, 4, "At base", bold=True)
+    # the same quantity as on the Model sheet, for the output picked
+    base = "NA()"
+    for output, model_cell in reversed(_OUTPUT_CELLS.items()):
+        base = f'IF(sensitivity_output="{output}",{model_cell},{base})'
+    s.cell(s.row, 5, "=" + base, fmt="#,##0.00", style="result", name="sensitivity_base")
     s.row += 2
     s.cell(s.row, 1, "Tornado", bold=True)
     s.row += 1
-    s.header(["Input", "Low", "High", "Output at low", "Output at high", "Swing"])
+    s.header(["Input", "Low", "High", "Output at low", "Output at high", "Swing", "",
+              "Change at low", "Change at high"])
     # the spill's size: one row per input of the output that has a range
     ranged = invoke("TORNADO", None, "breakeven_launch_cost")
     first = s.row
+    last = first + len(ranged) - 1
     s.spill(first, 1, "=TORNADO(AssumptionsWithRanges,sensitivity_output)", len(ranged), 6,
             fmt="#,##0.00")
-    s.row = first + len(ranged) + 1
+    for r in range(first, last + 1):
+        for col in (2, 3):  # inputs span 0.005 to 3,600: show them as typed
+            s.ws.cell(row=r, column=col).number_format = "General"
+        s.cell(r, 8, _if_year(f"A{r}", f"D{r}-sensitivity_base"), fmt="#,##0.00")
+        s.cell(r, 9, _if_year(f"A{r}", f"E{r}-sensitivity_base"), fmt="#,##0.00")
+    s.row = last + 2
     chart = BarChart()
     chart.type = "bar"
     chart.grouping = "clustered"
     chart.overlap = 100
-    chart.title = "Tornado: output with each input at its low and its high"
-    for col in (4, 5):
-        chart.add_data(Reference(s.ws, min_col=col, min_row=first - 1,
-                                 max_row=first + len(ranged) - 1), titles_from_data=True)
-    chart.set_categories(Reference(s.ws, min_col=1, min_row=first,
-                                   max_row=first + len(ranged) - 1))
-    chart.y_axis.title = "output"
+    chart.title = "Tornado: change in the output from its base value"
+    for col in (8, 9):
+        chart.add_data(Reference(s.ws, min_col=col, min_row=first - 1, max_row=last),
+                       titles_from_data=True)
+    chart.set_categories(Reference(s.ws, min_col=1, min_row=first, max_row=last))
+    chart.y_axis.title = "change from base, in the output's unit"
     chart.x_axis.scaling.orientation = "maxMin"
     chart.x_axis.tickLblPos = "low"  # input names beside the plot, not across the bars
     chart.height, chart.width = 11, 18
-    s.ws.add_chart(chart, f"H{first - 1}")
+    s.ws.add_chart(chart, f"K{first - 1}")
 
     s.cell(s.row, 1, "Monte Carlo", bold=True)
     s.row += 1
