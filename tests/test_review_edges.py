@@ -64,7 +64,7 @@ def test_one_bad_cell_in_a_big_range_is_fast_and_alone():
     col[500] = [300.0]
     start = time.perf_counter()
     cells = invoke("BUILDOUT_GROWTH_RATE", col)
-    assert time.perf_counter() - start < 5  # one call per cell took over a minute
+    assert time.perf_counter() - start < 30  # a bound, not a benchmark: per cell took minutes
     assert cells[500][0] == ExcelError("#NUM!")
     assert cells[0][0] == pytest.approx(0.4268, abs=1e-4) and cells[-1] == cells[0]
 
