@@ -44,6 +44,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.common import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 
+from xlmodel.cellrefs import column_letters, column_number
 from xlmodel.errors import EXCEL_ERROR_CODES, ExcelError, WorkbookError
 
 __all__ = [
@@ -132,21 +133,6 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _REF_RE = re.compile(r"\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6})")
 
 
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + (ord(ch) - 64)
-    return n
-
-
-def _col_letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
 def parse_ref(ref: str) -> tuple[int, int]:
     """Return the 1-based ``(row, col)`` of an A1-style cell reference.
 
@@ -160,7 +146,7 @@ def parse_ref(ref: str) -> tuple[int, int]:
     m = _REF_RE.fullmatch(ref.strip()) if isinstance(ref, str) else None
     if m is None:
         raise ValueError(f"not a cell reference: {ref!r}")
-    row, col = int(m.group(2)), _col_index(m.group(1))
+    row, col = int(m.group(2)), column_number(m.group(1))
     if row > MAX_ROW or col > MAX_COL:
         raise ValueError(f"cell reference outside the sheet: {ref!r}")
     return row, col
@@ -179,7 +165,7 @@ def _cell_position(ref: str) -> tuple[int, int, str]:
     letters, digits = m.groups()
     col = _COLUMNS.get(letters)
     if col is None:
-        col = _COLUMNS[letters] = _col_index(letters)
+        col = _COLUMNS[letters] = column_number(letters)
     row = int(digits)
     if row > MAX_ROW or col > MAX_COL:
         raise ValueError(f"cell reference outside the sheet: {ref!r}")
@@ -190,7 +176,7 @@ def make_ref(row: int, col: int) -> str:
     """Return the A1 reference of the 1-based ``(row, col)``: ``make_ref(12, 28) == "AB12"``."""
     if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
         raise ValueError(f"cell outside the sheet: row {row}, column {col}")
-    return f"{_col_letters(col)}{row}"
+    return f"{column_letters(col)}{row}"
 
 
 def parse_range(text: str) -> tuple[int, int, int, int]:
@@ -248,23 +234,23 @@ def translate_formula(formula: str, drow: int, dcol: int) -> str:
         if m.group("skip") is not None:
             return m.group(0)
         if m.group("cell") is not None:
-            col, row = _col_index(m.group("col")), int(m.group("row"))
+            col, row = column_number(m.group("col")), int(m.group("row"))
             if col > MAX_COL or row > MAX_ROW:
                 return m.group(0)  # a name such as XFE1, not a reference
             new_col = _shift(col, dcol, m.group("ca"), MAX_COL)
             new_row = _shift(row, drow, m.group("ra"), MAX_ROW)
             if new_col is None or new_row is None:
                 return "#REF!"
-            return f"{m.group('ca')}{_col_letters(new_col)}{m.group('ra')}{new_row}"
+            return f"{m.group('ca')}{column_letters(new_col)}{m.group('ra')}{new_row}"
         if m.group("cols") is not None:
-            c1, c2 = _col_index(m.group("c1")), _col_index(m.group("c2"))
+            c1, c2 = column_number(m.group("c1")), column_number(m.group("c2"))
             if c1 > MAX_COL or c2 > MAX_COL:
                 return m.group(0)
             n1 = _shift(c1, dcol, m.group("c1a"), MAX_COL)
             n2 = _shift(c2, dcol, m.group("c2a"), MAX_COL)
             if n1 is None or n2 is None:
                 return "#REF!"
-            return f"{m.group('c1a')}{_col_letters(n1)}:{m.group('c2a')}{_col_letters(n2)}"
+            return f"{m.group('c1a')}{column_letters(n1)}:{m.group('c2a')}{column_letters(n2)}"
         r1, r2 = int(m.group("r1")), int(m.group("r2"))
         if not (1 <= r1 <= MAX_ROW and 1 <= r2 <= MAX_ROW):
             return m.group(0)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from xlmodel.cellrefs import column_number
 from xlmodel.errors import ExcelError, WorkbookError
 from xlmodel.formula import functions as fn_lib
 from xlmodel.formula.functions import FunctionSpec, power, spec_for
@@ -52,7 +53,6 @@ from xlmodel.formula.values import (
     address,
     array_of,
     as_array,
-    column_number,
     compare,
     elementwise,
     from_python,

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
+from xlmodel.cellrefs import column_letters
 from xlmodel.errors import ExcelError
 
 ndarray = np.ndarray
@@ -83,23 +84,6 @@ class Ref:
 
 
 # --- addresses -------------------------------------------------------------------------------
-
-
-def column_number(letters: str) -> int:
-    """Return the 1-based column number of column letters such as ``"AB"``."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + (ord(ch) - 64)
-    return n
-
-
-def column_letters(col: int) -> str:
-    """Return the letters of a 1-based column number (28 -> ``"AB"``)."""
-    letters = ""
-    while col > 0:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def quote_sheet(sheet: str) -> str:
