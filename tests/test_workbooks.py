@@ -167,10 +167,11 @@ def _num(v):
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) else v
 
 
-@pytest.fixture(scope="module")
-def libre_values():
+@pytest.fixture(scope="module", params=["xlsx", "xlsm"])
+def libre_values(request):
     require_soffice()
-    return recalculate(COMMITTED / "ai_compute_economics.xlsx", udf_names=function_names())
+    path = COMMITTED / f"ai_compute_economics.{request.param}"
+    return path, recalculate(path, udf_names=function_names())
 
 
 def _agree(udf, native, where):
@@ -181,8 +182,9 @@ def _agree(udf, native, where):
 
 
 def test_native_twins_computed_by_libreoffice_match_the_python_values(libre_values):
-    saved = openpyxl.load_workbook(COMMITTED / "ai_compute_economics.xlsx", data_only=True)
-    formulas = openpyxl.load_workbook(COMMITTED / "ai_compute_economics.xlsx")["Model"]
+    path, libre_values = libre_values
+    saved = openpyxl.load_workbook(path, data_only=True)
+    formulas = openpyxl.load_workbook(path)["Model"]
     model, curves = saved["Model"], saved["Curves"]
     lo_model, lo_curves = libre_values["Model"], libre_values["Curves"]
     checked = 0
@@ -207,6 +209,7 @@ def test_native_twins_computed_by_libreoffice_match_the_python_values(libre_valu
 
 
 def test_libreoffice_check_cells_are_all_zero(libre_values):
+    _, libre_values = libre_values
     for sheet, col in (("Model", "E"), ("Curves", "D"), ("Curves", "K"), ("Curves", "P")):
         column = libre_values[sheet]
         header = min(int(ref[len(col):]) for ref, v in column.items()
