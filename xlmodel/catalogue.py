@@ -338,6 +338,10 @@ def _years_arg(name, description, default=None, optional=False):
     return Arg(name, description, "year", NUMBER, optional, default)
 
 
+def _terrestrial_cost(inputs):
+    return m.call_with_inputs(m.terrestrial_cost_per_w_year, inputs)
+
+
 def _orbital_cost(launch_cost_per_kg, inputs):
     return m.call_with_inputs(m.orbital_cost_per_w_year,
                               _with(inputs, launch_cost_per_kg=launch_cost_per_kg))
@@ -414,8 +418,7 @@ FUNCTIONS: tuple[ExcelFunction, ...] = (
         "TERRESTRIAL_COST_PER_W_YEAR",
         "Cost of one delivered IT watt-year in a terrestrial data centre: facility and chips "
         "annualized, upkeep and energy.",
-        (assumptions_arg(),), "$/W/yr", _COSTS,
-        lambda inputs: m.call_with_inputs(m.terrestrial_cost_per_w_year, inputs),
+        (assumptions_arg(),), "$/W/yr", _COSTS, _terrestrial_cost,
         model=m.terrestrial_cost_per_w_year, example="=TERRESTRIAL_COST_PER_W_YEAR(\"base\")",
     ),
     ExcelFunction(
@@ -432,8 +435,7 @@ FUNCTIONS: tuple[ExcelFunction, ...] = (
         "Terrestrial cost per million tokens: cost per W-year / (tokens_per_joule x "
         "31,557,600 J) x 1e6.",
         (assumptions_arg(),), "$/Mtok", _COSTS,
-        lambda inputs: m.cost_per_mtok(
-            m.call_with_inputs(m.terrestrial_cost_per_w_year, inputs), inputs["tokens_per_joule"]),
+        lambda inputs: m.cost_per_mtok(_terrestrial_cost(inputs), inputs["tokens_per_joule"]),
         model=m.cost_per_mtok, example="=TERRESTRIAL_COST_PER_MTOK()",
     ),
     ExcelFunction(
