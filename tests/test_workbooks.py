@@ -3,6 +3,7 @@ against LibreOffice as a second formula engine."""
 
 import io
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -42,13 +43,24 @@ def test_committed_workbooks_match_a_fresh_build(fresh):
                 f"{committed.name} differs from a fresh build: run `xlmodel build` and commit")
 
 
-def test_a_build_on_a_smaller_cpu_matches_the_committed_workbooks(tmp_path):
-    """numpy dispatches other SIMD kernels on a CPU without AVX-512 or AVX2; the build must
-    not change there (README's first command leaves git clean on any machine)."""
-    disabled = reduced_cpu_features()
-    if not disabled:
-        pytest.skip("this CPU has no optional SIMD features to switch off")
-    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=disabled,
+def _smaller_cpu(kind: str) -> dict[str, str]:
+    if kind == "numpy kernels":
+        # numpy dispatches other SIMD kernels on a CPU without AVX-512 or AVX2
+        disabled = reduced_cpu_features()
+        return {"NPY_DISABLE_CPU_FEATURES": disabled} if disabled else {}
+    # glibc's libm picks FMA variants of exp, log and pow on CPUs that have FMA
+    if platform.machine() not in ("x86_64", "AMD64") or platform.libc_ver()[0] != "glibc":
+        return {}
+    return {"GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX512F,-AVX2,-FMA,-AVX"}
+
+
+@pytest.mark.parametrize("kind", ["numpy kernels", "libm variants"])
+def test_a_build_on_a_smaller_cpu_matches_the_committed_workbooks(tmp_path, kind):
+    """The README's first command must leave git clean on any machine."""
+    setting = _smaller_cpu(kind)
+    if not setting:
+        pytest.skip(f"no {kind} to switch off on this machine")
+    env = dict(os.environ, **setting,
                PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "udfs")]))
     subprocess.run([sys.executable, "-m", "xlmodel", "build", "--out", str(tmp_path)],
                    env=env, check=True, capture_output=True)
@@ -56,7 +68,7 @@ def test_a_build_on_a_smaller_cpu_matches_the_committed_workbooks(tmp_path):
         for ext in ("xlsx", "xlsm"):
             built = (tmp_path / f"{name}.{ext}").read_bytes()
             assert built == (COMMITTED / f"{name}.{ext}").read_bytes(), (
-                f"{name}.{ext} built with NPY_DISABLE_CPU_FEATURES={disabled!r} differs")
+                f"{name}.{ext} built with {setting} differs from the committed file")
 
 
 def test_two_builds_are_byte_identical(fresh, tmp_path):
