@@ -171,3 +171,102 @@ if __name__ == "__main__":
     problem = missing()
     print(problem or "all runtimes present")
     sys.exit(1 if problem else 0)
+
+
+# --- xlwings Server, started through `xlmodel server` ---------------------------------------
+
+OFFICEJS_FIELDS = {"client": "Office.js", "culture_info_name": "en-US",
+                   "date_format": "M/d/yyyy", "runtime": "1.4"}
+
+
+def call_body(func_name: str, args: list, address: str = "Sheet1!A1") -> dict:
+    """The JSON body the add-in's custom-functions-code.js posts for one call."""
+    return {"func_name": func_name, "args": args, "caller_address": f"[Book1.xlsx]{address}",
+            "session_id": "xlmodel-tests", "version": xlwings_version(), **OFFICEJS_FIELDS}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``xlmodel server`` on 127.0.0.1 and a free port; ``stop()`` ends it."""
+
+    def __init__(self, *args: str, env: dict | None = None, timeout: float = 90.0):
+        import time
+        import urllib.request
+
+        if wasm_runtime_dir() is None:
+            raise RuntimeError("PyPI package xlwings-server not installed "
+                               "(pip install -e '.[server]')")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full_env = dict(os.environ, XLWINGS_LICENSE_KEY="noncommercial", **(env or {}))
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "xlmodel", "server", "--host", "127.0.0.1",
+             "--port", str(self.port), *args],
+            env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"xlmodel server exited with {self.proc.returncode}:\n"
+                                   + self.output())
+            try:
+                with urllib.request.urlopen(self.url + "/manifest.xml", timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"xlmodel server did not answer within {timeout:.0f} s:\n"
+                                   + self.output())
+            time.sleep(0.25)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")[-4000:]
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=30)
+        return self.proc.returncode
+
+
+class Connection:
+    """One keep-alive HTTP connection to the server, as a browser would hold."""
+
+    def __init__(self, port: int, timeout: float = 30.0):
+        import http.client
+
+        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def get(self, path: str) -> tuple[int, str, str]:
+        self.http.request("GET", path)
+        r = self.http.getresponse()
+        return r.status, r.getheader("Content-Type", ""), r.read().decode("utf-8")
+
+    def call(self, func_name: str, args: list, headers: dict | None = None):
+        """POST one call; returns (status, JSON result or the error text)."""
+        body = json.dumps(call_body(func_name, args))
+        self.http.request("POST", "/xlwings/custom-functions-call", body=body,
+                          headers={"Content-Type": "application/json", "Authorization": "",
+                                   **(headers or {})})
+        r = self.http.getresponse()
+        text = r.read().decode("utf-8")
+        if r.status == 200:
+            return r.status, json.loads(text)["result"]
+        return r.status, text
+
+    def close(self) -> None:
+        self.http.close()

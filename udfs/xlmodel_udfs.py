@@ -8,6 +8,14 @@ them and returns numbers, spilled arrays or Excel error values.
 import xlwings as xw
 
 from xlmodel.xlwings_adapter import call as _call
+from xlmodel.xlwings_adapter import missing as _missing
+
+
+def __getattr__(name):
+    # xlwings Server and Lite look a called function up by its name: one this module does not
+    # have is a #VALUE! with a message, never an AttributeError (xlwings Server answers that
+    # with HTTP 500, which the add-in retries and which drops the connection)
+    return _missing(name)
 
 
 

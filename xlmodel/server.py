@@ -33,6 +33,7 @@ AUTH_CHOICES = ("none", "token", "entraid")
 _FUNCTIONS = '''"""xlmodel's functions, for xlwings Server (written by `xlmodel server`)."""
 
 from xlmodel_udfs import *  # noqa: F401,F403
+from xlmodel_udfs import __getattr__  # noqa: F401  (unknown names: #VALUE!, not HTTP 500)
 '''
 
 # The "custom" auth provider of xlwings Server, overridden by the project folder: the

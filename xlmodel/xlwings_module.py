@@ -29,6 +29,14 @@ them and returns numbers, spilled arrays or Excel error values.
 import xlwings as xw
 
 from xlmodel.xlwings_adapter import call as _call
+from xlmodel.xlwings_adapter import missing as _missing
+
+
+def __getattr__(name):
+    # xlwings Server and Lite look a called function up by its name: one this module does not
+    # have is a #VALUE! with a message, never an AttributeError (xlwings Server answers that
+    # with HTTP 500, which the add-in retries and which drops the connection)
+    return _missing(name)
 '''
 
 
@@ -128,7 +136,9 @@ def lite_main_source() -> str:
     body = module_source().split("import xlwings as xw", 1)[1]
     return boot + "\nimport xlwings as xw  # noqa: E402" + body.replace(
         "from xlmodel.xlwings_adapter import call as _call",
-        "from xlmodel.xlwings_adapter import call as _call  # noqa: E402", 1)
+        "from xlmodel.xlwings_adapter import call as _call  # noqa: E402", 1).replace(
+        "from xlmodel.xlwings_adapter import missing as _missing",
+        "from xlmodel.xlwings_adapter import missing as _missing  # noqa: E402", 1)
 
 
 LITE_REQUIREMENTS = (
