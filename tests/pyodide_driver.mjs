@@ -3,7 +3,7 @@
 //
 // Usage: node pyodide_driver.mjs JOB.json  (prints one JSON object on stdout)
 // JOB: {pyodide_dir, wheels_dir, xlwings_wheel, wasm_dir, officejs_code, main_py,
-//       calls: [body, ...], repeat: {body, n} | null, probe_network: bool}
+//       calls: [body, ...], repeats: {key: {body, n}}, probe_network: bool}
 //
 // No network: fetch and every socket are replaced before Pyodide loads; any attempt is
 // recorded (and fails), and the caller fails the test if the list is not empty.
@@ -144,12 +144,13 @@ out.code = pyodide.globals.get("custom_functions_code")(mainPy);
 
 for (const body of job.calls) out.results.push(await callLikeTheAddIn(body));
 
-if (job.repeat) {
-  const { body, n } = job.repeat;
+// timed loops for the benchmarks: {key: {body, n}} -> out.timings.repeats[key] = {n, s, last}
+out.timings.repeats = {};
+for (const [key, { body, n }] of Object.entries(job.repeats ?? {})) {
+  let last;
   const t = performance.now();
-  for (let i = 0; i < n; i++) await callLikeTheAddIn(body);
-  out.timings.repeat_s = (performance.now() - t) / 1000;
-  out.timings.repeat_n = n;
+  for (let i = 0; i < n; i++) last = await callLikeTheAddIn(body);
+  out.timings.repeats[key] = { n, s: (performance.now() - t) / 1000, last };
 }
 
 if (job.probe_network) {

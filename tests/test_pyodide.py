@@ -58,14 +58,14 @@ def require_runtimes():
         pytest.fail(problem, pytrace=False)
 
 
-def run_driver(tmp: Path, bodies: list, repeat=None, probe_network=False) -> dict:
+def run_driver(tmp: Path, bodies: list, repeats=None, probe_network=False) -> dict:
     main, _ = write_lite_bundle(tmp / "lite")
     job = {
         "pyodide_dir": str(runtimes.pyodide_dir()), "wheels_dir": str(runtimes.wheels_dir()),
         "xlwings_wheel": str(runtimes.xlwings_wheel()),
         "wasm_dir": str(runtimes.wasm_runtime_dir()),
         "officejs_code": str(runtimes.officejs_code()), "main_py": str(main),
-        "calls": bodies, "repeat": repeat, "probe_network": probe_network,
+        "calls": bodies, "repeats": repeats or {}, "probe_network": probe_network,
     }
     path = tmp / "job.json"
     path.write_text(json.dumps(job), encoding="utf-8")
