@@ -185,3 +185,28 @@ def XLMODEL_INPUTS(scenario=None):
 def XLMODEL_VERSION():
     """The add-in's version and the result of a self-test (the essay's $400/kg). Use it to check that the functions are wired up."""
     return _call('XLMODEL_VERSION')
+
+
+__all__ = [
+    'ANNUALIZED_TOKEN_RETURN',
+    'ANNUAL_COST_DECLINE',
+    'COMPUTE_EQUIVALENCE',
+    'HEAD_START_VALUE',
+    'TOKEN_COST_CURVE',
+    'TERRESTRIAL_COST_PER_W_YEAR',
+    'ORBITAL_COST_PER_W_YEAR',
+    'TERRESTRIAL_COST_PER_MTOK',
+    'ORBITAL_COST_PER_MTOK',
+    'BREAKEVEN_LAUNCH_COST',
+    'TIME_ADJUSTED_BREAKEVEN',
+    'LAUNCH_COST',
+    'LAUNCH_COST_CURVE',
+    'CROSSOVER_YEAR',
+    'BUILDOUT_GROWTH_RATE',
+    'BUILDOUT_CURVE',
+    'TORNADO',
+    'MONTE_CARLO',
+    'XLMODEL_INPUTS',
+    'XLMODEL_VERSION',
+    '__getattr__',
+]

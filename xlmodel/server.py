@@ -32,8 +32,7 @@ AUTH_CHOICES = ("none", "token", "entraid")
 
 _FUNCTIONS = '''"""xlmodel's functions, for xlwings Server (written by `xlmodel server`)."""
 
-from xlmodel_udfs import *  # noqa: F401,F403
-from xlmodel_udfs import __getattr__  # noqa: F401  (unknown names: #VALUE!, not HTTP 500)
+from xlmodel_udfs import *  # noqa: F401,F403  (its __all__ includes its __getattr__)
 '''
 
 # The "custom" auth provider of xlwings Server, overridden by the project folder: the

@@ -59,7 +59,11 @@ def _docstring(text: str) -> str:
 
 def module_source() -> str:
     """Source of the ``xlmodel_udfs`` module."""
-    return _HEADER + "".join(_function_source(f) for f in FUNCTIONS) + "\n"
+    # `from xlmodel_udfs import *` (how an xlwings Server project imports it) takes the
+    # functions and the module's __getattr__ too
+    names = [f.python_name for f in FUNCTIONS] + ["__getattr__"]
+    export = "\n\n\n__all__ = [\n" + "".join(f"    {n!r},\n" for n in names) + "]\n"
+    return _HEADER + "".join(_function_source(f) for f in FUNCTIONS) + export
 
 
 def write_module(folder: Path) -> Path:
