@@ -190,3 +190,35 @@ def test_cli_refuses_to_start_without_a_key_or_token():
     assert p.returncode == 2 and "must be from 1 to 65535" in p.stderr
     p = run_cli("--namespace", "1bad")
     assert p.returncode == 2 and "--namespace" in p.stderr
+
+
+def test_the_addins_own_javascript_against_the_server(server, tmp_path):
+    """custom-functions-code.js as served, run in Node with stand-ins for what Excel provides,
+    each function called through what it registers with CustomFunctions.associate."""
+    from pathlib import Path
+
+    from xlmodel.catalogue import FUNCTIONS
+
+    calls = [
+        ["BREAKEVEN_LAUNCH_COST", [[["essay"]]]],
+        ["COMPUTE_EQUIVALENCE", [[[1], [2]], [[0, 1, 2]], [[1]], None]],
+        ["TOKEN_COST_CURVE", [[[8]], [[2025]], [[2028]], [[1]]]],
+        ["ANNUALIZED_TOKEN_RETURN", [[[1], [0], [""], [NA_CELL]], None]],
+        ["ANNUALIZED_TOKEN_RETURN", [[[0]], None]],
+    ]
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"url": server.url, "calls": calls}), encoding="utf-8")
+    driver = Path(__file__).with_name("officejs_addin_driver.mjs")
+    proc = subprocess.run(["node", str(driver), str(job)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)
+    assert out["registered"] == sorted(f.name for f in FUNCTIONS)
+    r = out["results"]
+    assert r[0] == {"posts": 1, "value": [[pytest.approx(400, rel=1e-12)]]}
+    assert r[1] == {"posts": 1, "value": [[1.0, 2.0, 4.0], [2.0, 4.0, 8.0]]}
+    assert r[2] == {"posts": 1, "value": [[2025, 8], [2026, 4], [2027, 2], [2028, 1]]}
+    assert r[3] == {"posts": 1, "value": [[1.0], [NUM], [VALUE], [NA]]}
+    # #VALUE! with the message as it is (no "Error: " prefix here), and not retried
+    assert r[4] == {"posts": 1, "excel_error": "#VALUE!",
+                    "message": "halving_years must be > 0, got 0"}
