@@ -71,11 +71,13 @@ def sha256(path: Path) -> str:
 
 def wasm_runtime_dir() -> Path | None:
     """xlwings Server's Pyodide-side runtime (``xlwings_server/wasm``), if installed."""
-    try:
-        import xlwings_server
-    except ImportError:
+    # found, never imported: importing xlwings_server sets XLWINGS_ON_SERVER in this process
+    import importlib.util
+
+    spec = importlib.util.find_spec("xlwings_server")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    folder = Path(xlwings_server.__file__).parent / "wasm"
+    folder = Path(list(spec.submodule_search_locations)[0]) / "wasm"
     return folder if (folder / "wasm_runtime.py").is_file() else None
 
 
