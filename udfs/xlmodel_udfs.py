@@ -8,6 +8,14 @@ them and returns numbers, spilled arrays or Excel error values.
 import xlwings as xw
 
 from xlmodel.xlwings_adapter import call as _call
+from xlmodel.xlwings_adapter import missing as _missing
+
+
+def __getattr__(name):
+    # xlwings Server and Lite look a called function up by its name: one this module does not
+    # have is a #VALUE! with a message, never an AttributeError (xlwings Server answers that
+    # with HTTP 500, which the add-in retries and which drops the connection)
+    return _missing(name)
 
 
 
@@ -177,3 +185,28 @@ def XLMODEL_INPUTS(scenario=None):
 def XLMODEL_VERSION():
     """The add-in's version and the result of a self-test (the essay's $400/kg). Use it to check that the functions are wired up."""
     return _call('XLMODEL_VERSION')
+
+
+__all__ = [
+    'ANNUALIZED_TOKEN_RETURN',
+    'ANNUAL_COST_DECLINE',
+    'COMPUTE_EQUIVALENCE',
+    'HEAD_START_VALUE',
+    'TOKEN_COST_CURVE',
+    'TERRESTRIAL_COST_PER_W_YEAR',
+    'ORBITAL_COST_PER_W_YEAR',
+    'TERRESTRIAL_COST_PER_MTOK',
+    'ORBITAL_COST_PER_MTOK',
+    'BREAKEVEN_LAUNCH_COST',
+    'TIME_ADJUSTED_BREAKEVEN',
+    'LAUNCH_COST',
+    'LAUNCH_COST_CURVE',
+    'CROSSOVER_YEAR',
+    'BUILDOUT_GROWTH_RATE',
+    'BUILDOUT_CURVE',
+    'TORNADO',
+    'MONTE_CARLO',
+    'XLMODEL_INPUTS',
+    'XLMODEL_VERSION',
+    '__getattr__',
+]

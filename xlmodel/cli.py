@@ -252,6 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", nargs="?", default="xlwings-lite",
                    help="where to write them (default: xlwings-lite)")
     p.set_defaults(func=_lite)
+    from xlmodel.server import add_parser as _server_parser
+    _server_parser(sub)
     return parser
 
 

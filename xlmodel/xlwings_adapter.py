@@ -43,6 +43,23 @@ def call(name: str, *args) -> list[list]:
     return [[c.code if isinstance(c, ExcelError) else c for c in row] for row in cells]
 
 
+def missing(name: str):
+    """What the module answers for a name it does not have (its module ``__getattr__``).
+
+    Under xlwings Server and Lite a name spelled like an Excel function is a call from an
+    add-in whose function list differs from this module's: raise ``XlwingsError`` (#VALUE!
+    with the message). Anything else is an ordinary ``AttributeError``.
+    """
+    if on_server() and name[:1].isalpha() and name == name.upper():
+        import xlwings as xw
+
+        from xlmodel import __version__
+
+        raise xw.XlwingsError(f"xlmodel {__version__} has no function {name}: reload the "
+                              "add-in, its list of functions is out of date")
+    raise AttributeError(f"module 'xlmodel_udfs' has no attribute {name!r}")
+
+
 def _fail(code: str, message: str) -> list[list]:
     if on_server():
         import xlwings as xw

@@ -29,6 +29,14 @@ them and returns numbers, spilled arrays or Excel error values.
 import xlwings as xw
 
 from xlmodel.xlwings_adapter import call as _call
+from xlmodel.xlwings_adapter import missing as _missing
+
+
+def __getattr__(name):
+    # xlwings Server and Lite look a called function up by its name: one this module does not
+    # have is a #VALUE! with a message, never an AttributeError (xlwings Server answers that
+    # with HTTP 500, which the add-in retries and which drops the connection)
+    return _missing(name)
 '''
 
 
@@ -51,7 +59,11 @@ def _docstring(text: str) -> str:
 
 def module_source() -> str:
     """Source of the ``xlmodel_udfs`` module."""
-    return _HEADER + "".join(_function_source(f) for f in FUNCTIONS) + "\n"
+    # `from xlmodel_udfs import *` (how an xlwings Server project imports it) takes the
+    # functions and the module's __getattr__ too
+    names = [f.python_name for f in FUNCTIONS] + ["__getattr__"]
+    export = "\n\n\n__all__ = [\n" + "".join(f"    {n!r},\n" for n in names) + "]\n"
+    return _HEADER + "".join(_function_source(f) for f in FUNCTIONS) + export
 
 
 def write_module(folder: Path) -> Path:
@@ -133,7 +145,9 @@ def lite_main_source() -> str:
     body = module_source().split("import xlwings as xw", 1)[1]
     return boot + "\nimport xlwings as xw  # noqa: E402" + body.replace(
         "from xlmodel.xlwings_adapter import call as _call",
-        "from xlmodel.xlwings_adapter import call as _call  # noqa: E402", 1)
+        "from xlmodel.xlwings_adapter import call as _call  # noqa: E402", 1).replace(
+        "from xlmodel.xlwings_adapter import missing as _missing",
+        "from xlmodel.xlwings_adapter import missing as _missing  # noqa: E402", 1)
 
 
 LITE_REQUIREMENTS = (
