@@ -49,7 +49,9 @@ BRACKETED = "bracketed"
 WHOLE = "whole"
 NO_EFFECT = "no effect"
 
-#: Where the bracketed inputs are searched: (low, high, spacing of the sample).
+#: Where the bracketed inputs are searched: (low, high, spacing of the sample). Assumption:
+#: beyond these bounds (lives of a thousandth of a year or ten thousand years, a cost of
+#: capital above 1,000 %/yr) no value is plausible, so none is reported.
 SEARCH = {
     "solar_degradation_per_year": (0.0, 1.0 - 1e-9, "linear"),
     "space_chip_failure_per_year": (0.0, 1.0 - 1e-9, "linear"),
@@ -57,7 +59,7 @@ SEARCH = {
     "chip_life_years": (1e-3, 1e4, "geometric"),
     "discount_rate": (0.0, 10.0, "geometric"),
 }
-#: Longest satellite life searched [yr].
+#: Longest satellite life searched [yr] (assumption, as for SEARCH).
 MAX_WHOLE_LIFE = 1000
 _SAMPLES = 801
 
