@@ -217,8 +217,8 @@ def monte_carlo(func: Callable, base: Mapping[str, float], low: Mapping[str, flo
     The draws are made and evaluated in blocks of :data:`BLOCK`: for each block, one uniform
     per drawn input (in parameter order) from numpy's SFC64 generator seeded with ``seed``
     (the fastest of numpy's generators), turned into a triangular draw by the inverse CDF;
-    then ``func`` on the block. Percentiles come
-    from ``numpy.partition`` (a selection per rank), not a full sort.
+    then ``func`` on the block. Percentiles come from ``numpy.partition`` (a selection per
+    rank), not a full sort.
     """
     n = int(chk.whole("draws", draws, 1))
     if n > MAX_DRAWS:
@@ -260,8 +260,9 @@ def monte_carlo(func: Callable, base: Mapping[str, float], low: Mapping[str, flo
                 kept[p][start:stop] = x
         if start == 0:
             # Every draw lies between its input's low and high (rounded, for whole inputs),
-            # and every domain is an interval: checking the bounds and the first block checks
-            # them all, and the remaining blocks skip the checks.
+            # and every domain is an interval save that of whole numbers, which the checked
+            # first block would catch: so the bounds and the first block are checked, and
+            # the remaining blocks skip the checks.
             _check_bounds(func, fixed, dists, whole)
             result = call_with_inputs(func, values)
         else:
