@@ -113,6 +113,10 @@ def _swing_key(swing: float) -> float:
 BLOCK = 16_384
 
 
+#: Above this, ``u + (1 - c)`` may round up to 2 for ``u < 1``.
+_NEAR_ONE = 1.0 - 2.0**-50
+
+
 class _Triangular:
     """Inverse CDF of the triangular distribution (low, mode, high): one uniform per draw.
 
@@ -140,7 +144,8 @@ class _Triangular:
         its size)."""
         np.add(u, self.one_minus_c, out=side)
         np.floor(side, out=side)  # 0 left of the mode, 1 right of it
-        np.fmin(side, 1.0, out=side)  # (1 - c) + u may round up to 2 when c is tiny
+        if self.one_minus_c > _NEAR_ONE:
+            np.fmin(side, 1.0, out=side)  # (1 - c) + u may round up to 2 when c is tiny
         np.subtract(1.0, u, out=scratch)
         scratch *= self.inv_1mc
         with np.errstate(invalid="ignore"):  # 0 x inf when the mode is at low: fmin skips it
