@@ -254,9 +254,9 @@ def monte_carlo(func: Callable, base: Mapping[str, float], low: Mapping[str, flo
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
         u = uniforms if stop - start == size else np.empty((len(dists), stop - start))
-        rng.random(out=u)
         values = dict(fixed)
         for j, (p, dist) in enumerate(dists.items()):
+            rng.random(out=u[j])  # row by row: the same stream as the whole block at once
             x = dist(u[j], scratch[: stop - start], side[: stop - start])
             if p in whole:
                 np.round(x, out=x)
