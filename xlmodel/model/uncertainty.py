@@ -147,10 +147,12 @@ class _Triangular:
         if self.one_minus_c > _NEAR_ONE:
             np.fmin(side, 1.0, out=side)  # (1 - c) + u may round up to 2 when c is tiny
         np.subtract(1.0, u, out=scratch)
-        scratch *= self.inv_1mc
-        with np.errstate(invalid="ignore"):  # 0 x inf when the mode is at low: fmin skips it
+        if self.inv_c == math.inf:  # the mode at low: every draw right of it, t = 1 - u
+            np.copyto(u, scratch)
+        else:
+            scratch *= self.inv_1mc  # inf when the mode is at high: then fmin keeps u / c
             u *= self.inv_c
-        np.fmin(u, scratch, out=u)
+            np.fmin(u, scratch, out=u)
         np.sqrt(u, out=u)
         np.subtract(1.0, u, out=u)
         side *= self.span
