@@ -114,7 +114,7 @@ BLOCK = 16_384
 
 
 #: Above this, ``u + (1 - c)`` may round up to 2 for ``u < 1``.
-_NEAR_ONE = 1.0 - 2.0**-50
+_NEAR_ONE = 1.0 - math.ldexp(1.0, -50)
 
 
 class _Triangular:
