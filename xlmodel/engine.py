@@ -1,0 +1,515 @@
+"""Full recalculation of a workbook on IronCalc, with our functions computed by the catalogue.
+
+IronCalc (the ``ironcalc`` package: Rust, MIT/Apache-2.0) computes every native formula. It
+never sees a file: it is fed cell by cell, through its API, from what the hardened reader
+(:mod:`xlmodel.ooxml`) read. It has no way to call Python functions, so the cells that call
+one of ours are computed here, from the values IronCalc gives their arguments, and handed
+back to IronCalc as values; that repeats until nothing changes (the depth of the chain of
+our calls, two passes for most workbooks).
+
+A cell that cannot be recomputed (an external link, a 3-D reference, a data table, a
+function no engine has, a volatile function) keeps its saved value, which its dependents
+then use, and is reported with the reason (:attr:`Recalculation.not_recomputed`).
+
+Any exception from IronCalc, a Rust panic included (pyo3's ``PanicException`` is a
+``BaseException``), becomes a one-line :class:`~xlmodel.errors.WorkbookError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from xlmodel.errors import EXCEL_ERROR_CODES, ExcelError, WorkbookError
+
+Key = tuple[str, int, int]
+
+# --- reasons a cell keeps its saved value ------------------------------------------------------
+
+EXTERNAL_LINK = "external link"
+THREE_D_REFERENCE = "3-D reference"
+DATA_TABLE = "data table"
+UNKNOWN_FUNCTION = "function no engine has"
+VOLATILE = "volatile function"
+ENVIRONMENT = "depends on where the file is opened"
+STRUCTURED_REFERENCE = "table (structured) reference"
+UNREADABLE = "formula the engine cannot read"
+#: Every reason, in the order reports list them.
+REASONS = (EXTERNAL_LINK, THREE_D_REFERENCE, DATA_TABLE, UNKNOWN_FUNCTION, VOLATILE,
+           ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE)
+
+#: Functions whose value is not a function of the workbook: recomputing them cannot
+#: reproduce what was saved.
+VOLATILE_FUNCTIONS = frozenset({"NOW", "TODAY", "RAND", "RANDBETWEEN", "RANDARRAY"})
+ENVIRONMENT_FUNCTIONS = frozenset({"CELL", "INFO"})
+#: Most passes of "compute our cells, hand them to IronCalc, recalculate".
+MAX_PASSES = 50
+
+_STRING_RE = re.compile(r'"(?:[^"]|"")*"')
+_QUOTED_SHEET_RE = re.compile(r"'(?:[^']|'')*'")
+_EXTERNAL_RE = re.compile(r"\[\d+\]|\[[^\]]*\.xl[a-z]*\]", re.IGNORECASE)
+_THREE_D_RE = re.compile(r"(?<![\w.!:$])[A-Za-z_][\w.]*:[A-Za-z_][\w.]*!")
+_STRUCTURED_RE = re.compile(r"[A-Za-z_][\w.]*\[")
+_CALL_RE = re.compile(r"([A-Za-z_][\w.]*)\(")
+_PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.", "_XLPM.")
+
+
+@dataclass
+class Recalculation:
+    """What :func:`recalculate` found."""
+
+    values: dict = field(default_factory=dict)
+    """(sheet, row, col) -> recomputed value of every formula cell and every spilled cell."""
+    spills: dict = field(default_factory=dict)
+    """(sheet, row, col) of a dynamic anchor -> (r1, c1, r2, c2), the range it fills now."""
+    not_recomputed: dict = field(default_factory=dict)
+    """(sheet, row, col) -> (reason, detail) of each formula cell that keeps its saved value."""
+    ours: dict = field(default_factory=dict)
+    """(sheet, row, col) -> result (a value or a 2-D list) of each cell calling our functions."""
+    passes: int = 0
+
+
+def called_functions(formula: str) -> list[str]:
+    """Function names a formula calls, upper case, without ``_xlfn.``-style prefixes."""
+    text = _STRING_RE.sub('""', formula)
+    names = []
+    for raw in _CALL_RE.findall(text):
+        name = raw.upper()
+        for prefix in _PREFIXES:
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+                break
+        names.append(name)
+    return names
+
+
+def static_reason(formula: str, is_data_table: bool = False) -> tuple[str, str] | None:
+    """Why a formula cannot be recomputed, read from its text alone; None when it can be."""
+    if is_data_table:
+        return DATA_TABLE, "what-if data table"
+    text = _STRING_RE.sub('""', formula)
+    if _EXTERNAL_RE.search(text):
+        return EXTERNAL_LINK, "reference to another workbook"
+    quoted = _QUOTED_SHEET_RE.findall(text)
+    if any(":" in q for q in quoted) or _THREE_D_RE.search(_QUOTED_SHEET_RE.sub("S", text)):
+        return THREE_D_REFERENCE, "reference across a range of sheets"
+    names = called_functions(formula)
+    for name in names:
+        if name in VOLATILE_FUNCTIONS:
+            return VOLATILE, name
+        if name in ENVIRONMENT_FUNCTIONS:
+            return ENVIRONMENT, name
+    if _STRUCTURED_RE.search(_QUOTED_SHEET_RE.sub("S", text)):
+        return STRUCTURED_REFERENCE, "Table[Column]"
+    return None
+
+
+# --- IronCalc ---------------------------------------------------------------------------------
+
+def _import_ironcalc():
+    try:
+        import ironcalc
+    except ImportError as exc:  # pragma: no cover - a dependency of the package
+        raise WorkbookError(f"full mode needs the ironcalc package: {exc}") from None
+    return ironcalc
+
+
+def _guarded(what: str, fn: Callable, *args):
+    try:
+        return fn(*args)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a Rust panic surfaces as a BaseException
+        raise WorkbookError(f"the formula engine failed while {what}: "
+                            f"{type(exc).__name__}: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else "(no message)")[:200]
+
+
+class _Model:
+    """An IronCalc model with every call guarded."""
+
+    def __init__(self, sheets: Iterable[str]):
+        ic = _import_ironcalc()
+        self.ic = ic
+        self.error_type = ic.CellType.ErrorValue
+        self.m = _guarded("starting", ic.create, "workbook", "en", "UTC")
+        self.index: dict[str, int] = {}
+        for k, name in enumerate(sheets):
+            if k == 0:
+                _guarded(f"adding sheet {name!r}", self.m.rename_sheet, 0, name)
+            else:
+                _guarded(f"adding sheet {name!r}", self.m.add_sheet, name)
+            self.index[name] = k
+
+    def put(self, sheet: int, row: int, col: int, value) -> None:
+        m = self.m
+        if value is None:
+            fn, args = m.range_clear_contents, (sheet, row, col, row, col)
+        elif isinstance(value, bool):
+            fn, args = m.update_cell_with_bool, (sheet, row, col, value)
+        elif isinstance(value, (int, float)):
+            fn, args = m.update_cell_with_number, (sheet, row, col, float(value))
+        elif isinstance(value, ExcelError):
+            fn, args = m.update_cell_with_formula, (sheet, row, col, "=" + value.code)
+        else:
+            fn, args = m.update_cell_with_text, (sheet, row, col, str(value))
+        _guarded("writing a value", fn, *args)
+
+    def formula(self, sheet: int, row: int, col: int, text: str) -> bool:
+        """Set a formula; False when IronCalc refuses it (an ordinary exception)."""
+        try:
+            self.m.update_cell_with_formula(sheet, row, col, text)
+        except Exception:  # noqa: BLE001 - refused by the engine: the cell keeps its value
+            return False
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise WorkbookError(f"the formula engine failed on formula {text[:60]!r}: "
+                                f"{type(exc).__name__}: {_first_line(exc)}") from None
+        return True
+
+    def array_formula(self, sheet: int, rect, text: str) -> bool:
+        r1, c1, r2, c2 = rect
+        try:
+            self.m.set_user_array_formula(sheet, r1, c1, c2 - c1 + 1, r2 - r1 + 1, text)
+        except Exception:  # noqa: BLE001
+            return False
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise WorkbookError(f"the formula engine failed on array formula {text[:60]!r}: "
+                                f"{type(exc).__name__}: {_first_line(exc)}") from None
+        return True
+
+    def evaluate(self) -> None:
+        _guarded("recalculating", self.m.evaluate)
+
+    def get(self, sheet: int, row: int, col: int):
+        m = self.m
+        try:
+            value = m.get_cell_value(sheet, row, col)
+            if isinstance(value, str) and m.get_cell_type(sheet, row, col) == self.error_type:
+                code = value.upper()
+                return ExcelError(code) if code in EXCEL_ERROR_CODES else ExcelError(
+                    "#VALUE!", f"engine error {value}")
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            raise WorkbookError(f"the formula engine failed while reading a value: "
+                                f"{type(exc).__name__}: {_first_line(exc)}") from None
+        return value
+
+
+def _is_engine_failure(value, saved) -> bool:
+    """IronCalc's own error (#ERROR!: it could not parse or evaluate the formula) or a
+    #NAME? that Excel did not give."""
+    if not isinstance(value, ExcelError):
+        return False
+    if value.message.startswith("engine error"):
+        return True
+    return value.code == "#NAME?" and not (isinstance(saved, ExcelError)
+                                           and saved.code == "#NAME?")
+
+
+def _failure_reason(model: _Model, formula: str) -> tuple[str, str]:
+    unknown = [n for n in dict.fromkeys(called_functions(formula)) if not _known(model, n)]
+    if unknown:
+        return UNKNOWN_FUNCTION, ", ".join(unknown)
+    return UNREADABLE, "IronCalc could not evaluate it"
+
+
+_KNOWN: dict[str, bool] = {}
+
+
+def _known(model: _Model, name: str) -> bool:
+    """IronCalc has function ``name`` (asked once per name, on a scratch model)."""
+    if name not in _KNOWN:
+        probe = _guarded("probing a function", model.ic.create, "probe", "en", "UTC")
+        ok = True
+        try:
+            probe.update_cell_with_formula(0, 1, 1, f"={name}()")
+            probe.evaluate()
+            ok = probe.get_cell_value(0, 1, 1) != "#NAME?"
+        except Exception:  # noqa: BLE001
+            ok = False
+        _KNOWN[name] = ok
+    return _KNOWN[name]
+
+
+# --- recalculation ----------------------------------------------------------------------------
+
+class PythonCells:
+    """The cells computed in Python (those calling our functions), for :func:`recalculate`.
+
+    ``compute(read)`` returns ``{key: value or 2-D list}`` for every key in ``keys``, reading
+    the current value of any other cell with ``read(sheet, row, col)``.
+    """
+
+    keys: list[Key]
+
+    def inputs(self) -> Iterable[tuple[str, int, int, int, int]]:
+        """Rectangles (sheet, r1, c1, r2, c2) the cells read."""
+        raise NotImplementedError
+
+    def compute(self, values: dict) -> dict:
+        raise NotImplementedError
+
+
+def recalculate(data, python_cells: PythonCells | None = None) -> Recalculation:
+    """Recompute every formula of ``data`` (a :class:`xlmodel.ooxml.WorkbookData`)."""
+    from xlmodel.ooxml import parse_range
+
+    out = Recalculation()
+    model = _Model(data.sheet_names)
+    index = model.index
+    for dn in data.defined_names:
+        scope = None if dn.scope is None else index.get(dn.scope)
+        text = dn.text[1:] if dn.text.startswith("=") else dn.text
+        try:
+            model.m.new_defined_name(dn.name, scope, text)
+        except Exception:  # noqa: BLE001 - a name it cannot read: its users give #NAME?
+            pass
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise WorkbookError(f"the formula engine failed on defined name {dn.name!r}: "
+                                f"{type(exc).__name__}: {_first_line(exc)}") from None
+
+    ours = set(python_cells.keys) if python_cells is not None else set()
+    cells = {}          # key -> Cell, every cell read
+    native = []         # formula cells IronCalc computes
+    covered = set()     # cells a native array formula fills: not fed as values
+    kept = {}           # key -> saved value fed for a cell IronCalc does not compute
+    for cell in data.iter_cells():
+        key = (cell.sheet, cell.row, cell.col)
+        cells[key] = cell
+        if cell.formula is None or key in ours:
+            continue
+        rect = parse_range(cell.array_ref) if cell.array_ref else None
+        reason = static_reason(cell.formula, cell.formula.startswith("TABLE(") and rect)
+        if reason is not None:
+            out.not_recomputed[key] = reason
+            continue
+        native.append(key)
+        if rect is not None:
+            for r in range(rect[0], rect[2] + 1):
+                for c in range(rect[1], rect[3] + 1):
+                    if (r, c) != (cell.row, cell.col):
+                        covered.add((cell.sheet, r, c))
+
+    sheet_of = index.__getitem__
+    for key, cell in cells.items():
+        if key in covered:
+            continue
+        s = sheet_of(cell.sheet)
+        if cell.formula is None or key in ours or key in out.not_recomputed:
+            if cell.value is not None:
+                model.put(s, cell.row, cell.col, _engine_value(cell.value))
+                if cell.formula is not None:
+                    kept[key] = cell.value
+            continue
+        text = "=" + cell.formula
+        if cell.array_ref and not cell.dynamic:
+            ok = model.array_formula(s, parse_range(cell.array_ref), text)
+        elif cell.dynamic:
+            ok = model.formula(s, cell.row, cell.col, text)
+        else:
+            # a formula saved without dynamic-array metadata: Excel reads it as =@(...)
+            ok = model.formula(s, cell.row, cell.col, "=@(" + cell.formula + ")")
+        if not ok:
+            out.not_recomputed[key] = (UNREADABLE, "IronCalc refused the formula")
+            if cell.value is not None:
+                model.put(s, cell.row, cell.col, _engine_value(cell.value))
+    native = [k for k in native if k not in out.not_recomputed]
+    model.evaluate()
+    out.passes = 1
+
+    # cells IronCalc could not evaluate keep their saved values
+    failed = []
+    for key in native:
+        cell = cells[key]
+        if _is_engine_failure(model.get(index[key[0]], key[1], key[2]), cell.value):
+            out.not_recomputed[key] = _failure_reason(model, cell.formula)
+            failed.append(key)
+    if failed:
+        for key in failed:
+            cell = cells[key]
+            s = index[key[0]]
+            if cell.array_ref:
+                r1, c1, r2, c2 = parse_range(cell.array_ref)
+                model.m.range_clear_contents(s, r1, c1, r2, c2)
+                for r in range(r1, r2 + 1):
+                    for c in range(c1, c2 + 1):
+                        saved = cells.get((key[0], r, c))
+                        if saved is not None and saved.value is not None:
+                            model.put(s, r, c, _engine_value(saved.value))
+            else:
+                model.put(s, key[1], key[2], _engine_value(cell.value))
+        failed_set = set(failed)
+        native = [k for k in native if k not in failed_set]
+        model.evaluate()
+        out.passes += 1
+
+    if python_cells is not None and python_cells.keys:
+        out.ours = _settle(model, python_cells, cells, out)
+
+    # results
+    dynamic = [k for k in native if cells[k].dynamic]
+    extents = _spill_extents(model, dynamic) if dynamic else {}
+    for key in native:
+        cell = cells[key]
+        s = index[key[0]]
+        if cell.array_ref and not cell.dynamic:
+            rect = parse_range(cell.array_ref)
+        elif cell.dynamic:
+            rect = extents.get(key, (key[1], key[2], key[1], key[2]))
+            out.spills[key] = rect
+        else:
+            out.values[key] = model.get(s, key[1], key[2])
+            continue
+        for r in range(rect[0], rect[2] + 1):
+            for c in range(rect[1], rect[3] + 1):
+                out.values[(key[0], r, c)] = model.get(s, r, c)
+    return out
+
+
+def _engine_value(value):
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[:4].isdigit():
+        return value  # an ISO date saved as t="d": kept as text
+    return value
+
+
+def _settle(model: _Model, python_cells: PythonCells, cells: dict, out: Recalculation) -> dict:
+    """Compute our cells from IronCalc's values until they stop changing."""
+    index = model.index
+    rects = list(python_cells.inputs())
+    fed: dict[Key, object] = {}   # what IronCalc holds for our cells now, by cell
+    for key in python_cells.keys:
+        cell = cells[key]
+        fed[key] = cell.value
+        if cell.array_ref:
+            r1, c1, r2, c2 = _parse(cell.array_ref)
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    other = cells.get((key[0], r, c))
+                    fed[(key[0], r, c)] = None if other is None else other.value
+    results: dict[Key, object] = {}
+    for _ in range(MAX_PASSES):
+        values = {}
+        for sheet, r1, c1, r2, c2 in rects:
+            s = index.get(sheet)
+            if s is None:
+                continue
+            for r in range(r1, r2 + 1):
+                for c in range(c1, c2 + 1):
+                    v = model.get(s, r, c)
+                    if v is not None:
+                        values[(sheet, r, c)] = v
+        results = {k: _result(v) for k, v in python_cells.compute(values).items()}
+        changed = {}
+        for key, result in results.items():
+            for k, v in _layout(cells[key], result).items():
+                if k not in fed or not _identical(fed[k], v):
+                    changed[k] = v
+        if not changed:
+            return results
+        for (sheet, r, c), v in changed.items():
+            fed[(sheet, r, c)] = v
+            model.put(index[sheet], r, c, _engine_value(v))
+        model.evaluate()
+        out.passes += 1
+    raise WorkbookError(f"the cells calling xlmodel functions did not settle after "
+                        f"{MAX_PASSES} recalculations (a circular chain through them?)")
+
+
+def _layout(cell, result) -> dict:
+    """The cells a result of one of our calls fills, and the cells its old spill covered
+    that it no longer does (None)."""
+    from xlmodel.formula.values import as_array, resize
+
+    sheet, row, col = cell.sheet, cell.row, cell.col
+    if hasattr(result, "tolist") and getattr(result, "ndim", 0) == 2:
+        result = result.tolist()
+    grid = result if _is_grid(result) else [[result]]
+    grid = [[_scalar(v) for v in line] for line in grid]
+    old = _parse(cell.array_ref) if cell.array_ref else (row, col, row, col)
+    if cell.dynamic:
+        new = (row, col, row + len(grid) - 1, col + len(grid[0]) - 1)
+    elif cell.array_ref:
+        new = old
+        grid = resize(as_array(grid), (old[2] - old[0] + 1, old[3] - old[1] + 1)).tolist()
+    else:
+        new = old
+    filled = {}
+    for r in range(min(old[0], new[0]), max(old[2], new[2]) + 1):
+        for c in range(min(old[1], new[1]), max(old[3], new[3]) + 1):
+            inside = new[0] <= r <= new[2] and new[1] <= c <= new[3]
+            filled[(sheet, r, c)] = grid[r - row][c - col] if inside else None
+    return filled
+
+
+def _parse(ref: str):
+    from xlmodel.ooxml import parse_range
+
+    return parse_range(ref)
+
+
+def _identical(a, b) -> bool:
+    if isinstance(a, ExcelError) or isinstance(b, ExcelError):
+        return isinstance(a, ExcelError) and isinstance(b, ExcelError) and a.code == b.code
+    if type(a) is not type(b) and not (isinstance(a, (int, float)) and isinstance(b, (int, float))
+                                       and not isinstance(a, bool) and not isinstance(b, bool)):
+        return False
+    return a == b
+
+
+def _result(v):
+    """A result of one of our calls as plain Python: a value or a 2-D list of values."""
+    if hasattr(v, "tolist") and getattr(v, "ndim", 0) == 2:
+        v = v.tolist()
+    if _is_grid(v):
+        return [[_scalar(x) for x in line] for line in v]
+    return _scalar(v)
+
+
+def _scalar(v):
+    if v is None or isinstance(v, (bool, str, float, ExcelError)):
+        return v
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, int) and not isinstance(v, bool):
+        return float(v)
+    return v
+
+
+def _is_grid(v) -> bool:
+    return isinstance(v, list) and bool(v) and isinstance(v[0], list)
+
+
+def _spill_extents(model: _Model, anchors: list[Key]) -> dict:
+    """The range each dynamic anchor spills into, from ROWS(A1#) and COLUMNS(A1#) on a
+    scratch sheet."""
+    from xlmodel.ooxml import make_ref
+
+    name = "xlmodel spill extents"
+    while name in model.index:
+        name += "_"
+    _guarded("adding a scratch sheet", model.m.add_sheet, name)
+    s = len(model.index)
+    for k, (sheet, row, col) in enumerate(anchors, start=1):
+        quoted = "'" + sheet.replace("'", "''") + "'!" + make_ref(row, col)
+        model.formula(s, k, 1, f"=ROWS({quoted}#)")
+        model.formula(s, k, 2, f"=COLUMNS({quoted}#)")
+    model.evaluate()
+    extents = {}
+    for k, (sheet, row, col) in enumerate(anchors, start=1):
+        rows, cols = model.get(s, k, 1), model.get(s, k, 2)
+        if isinstance(rows, float) and isinstance(cols, float) and rows >= 1 and cols >= 1:
+            extents[(sheet, row, col)] = (row, col, row + int(rows) - 1, col + int(cols) - 1)
+    _guarded("removing a scratch sheet", model.m.delete_sheet, s)
+    return extents
