@@ -35,9 +35,10 @@ VOLATILE = "volatile function"
 ENVIRONMENT = "depends on where the file is opened"
 STRUCTURED_REFERENCE = "table (structured) reference"
 UNREADABLE = "formula the engine cannot read"
+CIRCULAR = "circular reference (iterative calculation)"
 #: Every reason, in the order reports list them.
 REASONS = (EXTERNAL_LINK, THREE_D_REFERENCE, DATA_TABLE, UNKNOWN_FUNCTION, VOLATILE,
-           ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE)
+           ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE, CIRCULAR)
 
 #: Functions whose value is not a function of the workbook: recomputing them cannot
 #: reproduce what was saved.
@@ -51,6 +52,7 @@ _QUOTED_SHEET_RE = re.compile(r"'(?:[^']|'')*'")
 _EXTERNAL_RE = re.compile(r"\[\d+\]|\[[^\]]*\.xl[a-z]*\]", re.IGNORECASE)
 _THREE_D_RE = re.compile(r"(?<![\w.!:$])[A-Za-z_][\w.]*:[A-Za-z_][\w.]*!")
 _STRUCTURED_RE = re.compile(r"[A-Za-z_][\w.]*\[")
+_SHEET_PREFIX_RE = re.compile(r"(?:'((?:[^']|'')+)'|(?<![\w.])([^\W\d][\w.]*))!")
 _CALL_RE = re.compile(r"([A-Za-z_][\w.]*)\(")
 _PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.", "_XLPM.")
 
@@ -82,6 +84,21 @@ def called_functions(formula: str) -> list[str]:
                 break
         names.append(name)
     return names
+
+
+def missing_sheet(formula: str, sheets) -> str | None:
+    """The first sheet a formula refers to that the workbook does not have, or None."""
+    if "!" not in formula:
+        return None
+    text = _STRING_RE.sub('""', formula)
+    known = {s.upper() for s in sheets}
+    for quoted, plain in _SHEET_PREFIX_RE.findall(text):
+        name = quoted.replace("''", "'") if quoted else plain
+        if "[" in name or ":" in name:
+            continue  # another workbook, or a 3-D reference: reported as such
+        if name.upper() not in known:
+            return name
+    return None
 
 
 def static_reason(formula: str, is_data_table: bool = False) -> tuple[str, str] | None:
@@ -288,10 +305,16 @@ def recalculate(data, python_cells: PythonCells | None = None) -> Recalculation:
     for cell in data.iter_cells():
         key = (cell.sheet, cell.row, cell.col)
         cells[key] = cell
-        if cell.formula is None or key in ours:
+        if cell.formula is None:
             continue
         rect = parse_range(cell.array_ref) if cell.array_ref else None
-        reason = static_reason(cell.formula, cell.formula.startswith("TABLE(") and rect)
+        reason = static_reason(cell.formula, bool(cell.formula.startswith("TABLE(") and rect))
+        gone = None if reason is not None else missing_sheet(cell.formula, index)
+        if gone is not None:
+            raise WorkbookError(f"{cell.sheet}!{cell.ref}: reference to missing sheet "
+                                f"{gone!r}")
+        if key in ours:
+            continue
         if reason is not None:
             out.not_recomputed[key] = reason
             continue
@@ -329,29 +352,39 @@ def recalculate(data, python_cells: PythonCells | None = None) -> Recalculation:
     model.evaluate()
     out.passes = 1
 
-    # cells IronCalc could not evaluate keep their saved values
-    failed = []
-    for key in native:
-        cell = cells[key]
-        if _is_engine_failure(model.get(index[key[0]], key[1], key[2]), cell.value):
-            out.not_recomputed[key] = _failure_reason(model, cell.formula)
-            failed.append(key)
-    if failed:
-        for key in failed:
+    # cells IronCalc could not evaluate keep their saved values; their dependents are
+    # then computed from those (rounds: a failure's dependents fail with it at first)
+    for _ in range(MAX_PASSES):
+        failed, roots, cycle = [], [], []
+        for key in native:
             cell = cells[key]
-            s = index[key[0]]
-            if cell.array_ref:
-                r1, c1, r2, c2 = parse_range(cell.array_ref)
-                model.m.range_clear_contents(s, r1, c1, r2, c2)
-                for r in range(r1, r2 + 1):
-                    for c in range(c1, c2 + 1):
-                        saved = cells.get((key[0], r, c))
-                        if saved is not None and saved.value is not None:
-                            model.put(s, r, c, _engine_value(saved.value))
-            else:
-                model.put(s, key[1], key[2], _engine_value(cell.value))
-        failed_set = set(failed)
-        native = [k for k in native if k not in failed_set]
+            value = model.get(index[key[0]], key[1], key[2])
+            if _is_engine_failure(value, cell.value):
+                failed.append(key)
+                reason = _failure_reason(model, cell.formula)
+                if reason[0] != UNREADABLE:
+                    roots.append((key, reason))
+            elif isinstance(value, ExcelError) and value.code == "#CIRC!" and not (
+                    isinstance(cell.value, ExcelError) and cell.value.code == "#CIRC!"):
+                cycle.append(key)
+        if cycle:
+            if any(cells[k].value is None for k in cycle):
+                from xlmodel.ooxml import make_ref
+
+                shown = ", ".join(f"{k[0]}!{make_ref(k[1], k[2])}" for k in cycle[:6])
+                more = f" and {len(cycle) - 6} more" if len(cycle) > 6 else ""
+                raise WorkbookError(f"circular reference through {shown}{more}")
+            # saved by an application that iterated: the saved values are its answer
+            roots.extend((key, (CIRCULAR, "on or after a cycle")) for key in cycle)
+        if not roots:
+            roots = [(key, (UNREADABLE, "IronCalc could not evaluate it")) for key in failed]
+        if not roots:
+            break
+        for key, reason in roots:
+            out.not_recomputed[key] = reason
+            _keep_saved(model, cells, cells[key])
+        done = {key for key, _ in roots}
+        native = [k for k in native if k not in done]
         model.evaluate()
         out.passes += 1
 
@@ -376,6 +409,23 @@ def recalculate(data, python_cells: PythonCells | None = None) -> Recalculation:
             for c in range(rect[1], rect[3] + 1):
                 out.values[(key[0], r, c)] = model.get(s, r, c)
     return out
+
+
+def _keep_saved(model: _Model, cells: dict, cell) -> None:
+    """Put a formula cell's saved value (its saved range, for an array) in its place."""
+    from xlmodel.ooxml import parse_range
+
+    s = model.index[cell.sheet]
+    if cell.array_ref:
+        r1, c1, r2, c2 = parse_range(cell.array_ref)
+        _guarded("clearing a range", model.m.range_clear_contents, s, r1, c1, r2, c2)
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                saved = cells.get((cell.sheet, r, c))
+                if saved is not None and saved.value is not None:
+                    model.put(s, r, c, _engine_value(saved.value))
+    else:
+        model.put(s, cell.row, cell.col, _engine_value(cell.value))
 
 
 def _engine_value(value):
@@ -430,7 +480,7 @@ def _settle(model: _Model, python_cells: PythonCells, cells: dict, out: Recalcul
 def _layout(cell, result) -> dict:
     """The cells a result of one of our calls fills, and the cells its old spill covered
     that it no longer does (None)."""
-    from xlmodel.formula.values import as_array, resize
+    from xlmodel.formula.values import array_of, resize
 
     sheet, row, col = cell.sheet, cell.row, cell.col
     if hasattr(result, "tolist") and getattr(result, "ndim", 0) == 2:
@@ -442,7 +492,7 @@ def _layout(cell, result) -> dict:
         new = (row, col, row + len(grid) - 1, col + len(grid[0]) - 1)
     elif cell.array_ref:
         new = old
-        grid = resize(as_array(grid), (old[2] - old[0] + 1, old[3] - old[1] + 1)).tolist()
+        grid = resize(array_of(grid), (old[2] - old[0] + 1, old[3] - old[1] + 1)).tolist()
     else:
         new = old
     filled = {}

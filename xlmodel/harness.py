@@ -405,9 +405,10 @@ def _compare_cell(report: Report, wb: _Loaded, key, result, spill, rtol, atol) -
     elif saved_rect is not None:
         new_rect = saved_rect
         shape = (saved_rect[2] - saved_rect[0] + 1, saved_rect[3] - saved_rect[1] + 1)
-        from xlmodel.formula.values import as_array, resize
+        from xlmodel.formula.values import array_of, as_array, resize
 
-        grid = resize(as_array(result), shape).tolist()
+        grid = resize(array_of(result) if _is_array(result) and isinstance(result, list)
+                      else as_array(result), shape).tolist()
     else:
         new_rect = (row, col, row, col)
         grid = [[_grid(result)[0][0]]]
@@ -485,11 +486,15 @@ def _show(v) -> str:
 
 
 def format_report(report: Report, *, limit: int = 50) -> str:
-    """A readable table of mismatches (or a one-line pass)."""
+    """A readable table of mismatches (or a one-line pass), then the cells that were not
+    recomputed, counted by reason."""
     head = (f"{report.path}: {report.mode} mode, {report.checked} cells checked "
             f"({report.udf_cells} call xlmodel functions)")
+    if report.not_recomputed:
+        head += f", {len(report.not_recomputed)} not recomputed"
+    tail = _not_recomputed_lines(report, limit)
     if report.ok:
-        return head + ": all match"
+        return "\n".join([head + ": all match", *tail])
     rows = [("cell", "formula", "saved", "recomputed", "difference")]
     for m in report.mismatches[:limit]:
         diff = "" if m.difference is None else f"{m.difference:+.3g}"
@@ -505,13 +510,37 @@ def format_report(report: Report, *, limit: int = 50) -> str:
             lines.append("  " + "  ".join("-" * w for w in widths))
     if len(report.mismatches) > limit:
         lines.append(f"  ... and {len(report.mismatches) - limit} more")
-    return "\n".join(lines)
+    return "\n".join(lines + tail)
+
+
+def _not_recomputed_lines(report: Report, limit: int) -> list[str]:
+    if not report.not_recomputed:
+        return []
+    counts = ", ".join(f"{reason}: {n}" for reason, n in report.reasons().items())
+    verdict = "failures (--strict)" if report.strict else "saved values kept"
+    lines = [f"  not recomputed ({verdict}): {counts}"]
+    for k, ((sheet, ref), (reason, detail, formula)) in enumerate(
+            report.not_recomputed.items()):
+        if k >= limit:
+            lines.append(f"    ... and {len(report.not_recomputed) - limit} more")
+            break
+        shown = formula if len(formula) <= 60 else formula[:57] + "..."
+        lines.append(f"    {sheet}!{ref}  {shown}  {reason} ({detail})")
+    return lines
 
 
 def to_json(reports: Iterable[Report]) -> list[dict]:
     return [{
         "path": r.path, "mode": r.mode, "ok": r.ok, "checked": r.checked,
         "udf_cells": r.udf_cells,
+        "strict": r.strict,
+        "not_recomputed": {
+            "count": len(r.not_recomputed),
+            "by_reason": r.reasons(),
+            "cells": [{"cell": f"{sheet}!{ref}", "formula": formula, "reason": reason,
+                       "detail": detail}
+                      for (sheet, ref), (reason, detail, formula) in r.not_recomputed.items()],
+        },
         "mismatches": [{"cell": m.where, "formula": m.formula, "saved": _json(m.saved),
                         "recomputed": _json(m.recomputed), "difference": _json(m.difference),
                         "kind": m.kind} for m in r.mismatches],
@@ -535,13 +564,20 @@ def to_junit(reports: Iterable[Report], errors: dict[str, str] | None = None) ->
     cases = []
     for r in reports:
         name = quoteattr(Path(r.path).name)
-        if r.ok:
+        out = ""
+        if r.not_recomputed:
+            out = ("\n    <system-out>" + escape("\n".join(_not_recomputed_lines(r, 1000)))
+                   + "</system-out>")
+        if r.ok and not out:
             cases.append(f'  <testcase classname="xlmodel.check" name={name}/>')
+        elif r.ok:
+            cases.append(f'  <testcase classname="xlmodel.check" name={name}>{out}\n'
+                         "  </testcase>")
         else:
             msg = quoteattr(f"{len(r.mismatches)} cell(s) differ")
             cases.append(f'  <testcase classname="xlmodel.check" name={name}>\n'
-                         f'    <failure message={msg}>{escape(format_report(r))}</failure>\n'
-                         "  </testcase>")
+                         f'    <failure message={msg}>{escape(format_report(r))}</failure>'
+                         f'{out}\n  </testcase>')
     for path, err in errors.items():
         cases.append(f'  <testcase classname="xlmodel.check" name={quoteattr(Path(path).name)}>'
                      f'\n    <error message={quoteattr(err)}/>\n  </testcase>')
