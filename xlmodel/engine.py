@@ -53,6 +53,8 @@ _EXTERNAL_RE = re.compile(r"\[\d+\]|\[[^\]]*\.xl[a-z]*\]", re.IGNORECASE)
 _THREE_D_RE = re.compile(r"(?<![\w.!:$])[A-Za-z_][\w.]*:[A-Za-z_][\w.]*!")
 _STRUCTURED_RE = re.compile(r"[A-Za-z_][\w.]*\[")
 _SHEET_PREFIX_RE = re.compile(r"(?:'((?:[^']|'')+)'|(?<![\w.])([^\W\d][\w.]*))!")
+#: A formula without "[" or ":" can only be kept for a volatile or environment function.
+_HINT_RE = re.compile(r"NOW|TODAY|RAND|CELL|INFO", re.IGNORECASE)
 _CALL_RE = re.compile(r"([A-Za-z_][\w.]*)\(")
 _PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.", "_XLPM.")
 
@@ -72,11 +74,16 @@ class Recalculation:
     passes: int = 0
 
 
+def called_names(formula: str) -> list[str]:
+    """Function names a formula calls, as spelled (prefixes kept)."""
+    text = _STRING_RE.sub('""', formula) if '"' in formula else formula
+    return _CALL_RE.findall(text)
+
+
 def called_functions(formula: str) -> list[str]:
     """Function names a formula calls, upper case, without ``_xlfn.``-style prefixes."""
-    text = _STRING_RE.sub('""', formula)
     names = []
-    for raw in _CALL_RE.findall(text):
+    for raw in called_names(formula):
         name = raw.upper()
         for prefix in _PREFIXES:
             if name.startswith(prefix):
@@ -101,10 +108,39 @@ def missing_sheet(formula: str, sheets) -> str | None:
     return None
 
 
+_QUALIFIED_NAME_RE = re.compile(
+    r"(?:'((?:[^']|'')+)'|(?<![\w.])([^\W\d][\w.]*))!([A-Za-z_\\][\w.]*)(?![\w.(!:$])")
+_CELL_LIKE_RE = re.compile(r"\$?[A-Za-z]{1,3}\$?\d+|\$?[A-Za-z]{1,3}|\$?\d+|[Rr]\d*[Cc]\d*")
+
+
+def expand_qualified_names(formula: str, local_names: dict) -> str:
+    """``'Sheet'!Name`` (a name scoped to that sheet, used from another) written as the
+    name's definition: IronCalc reads names only in their own scope.
+
+    ``local_names`` maps (SHEET, NAME) upper case to the definition text.
+    """
+    if "!" not in formula or not local_names:
+        return formula
+
+    def replace(m: re.Match) -> str:
+        sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
+        name = m.group(3)
+        if _CELL_LIKE_RE.fullmatch(name):
+            return m.group(0)
+        text = local_names.get((sheet.upper(), name.upper()))
+        return m.group(0) if text is None else "(" + text + ")"
+
+    parts = re.split(r'("(?:[^"]|"")*")', formula)  # never inside a text constant
+    return "".join(p if k % 2 else _QUALIFIED_NAME_RE.sub(replace, p)
+                   for k, p in enumerate(parts))
+
+
 def static_reason(formula: str, is_data_table: bool = False) -> tuple[str, str] | None:
     """Why a formula cannot be recomputed, read from its text alone; None when it can be."""
     if is_data_table:
         return DATA_TABLE, "what-if data table"
+    if "[" not in formula and ":" not in formula and not _HINT_RE.search(formula):
+        return None  # the common case, decided without the full analysis
     text = _STRING_RE.sub('""', formula)
     if _EXTERNAL_RE.search(text):
         return EXTERNAL_LINK, "reference to another workbook"
@@ -277,8 +313,13 @@ class PythonCells:
         raise NotImplementedError
 
 
-def recalculate(data, python_cells: PythonCells | None = None) -> Recalculation:
-    """Recompute every formula of ``data`` (a :class:`xlmodel.ooxml.WorkbookData`)."""
+def recalculate(data, python_cells: PythonCells | None = None, *,
+                cells: dict | None = None) -> Recalculation:
+    """Recompute every formula of ``data`` (a :class:`xlmodel.ooxml.WorkbookData`).
+
+    ``cells``, when given, is ``{(sheet, row, col): Cell}`` of every cell of ``data``
+    (a caller that has built it already spares building it twice).
+    """
     from xlmodel.ooxml import parse_range
 
     out = Recalculation()
@@ -297,14 +338,16 @@ def recalculate(data, python_cells: PythonCells | None = None) -> Recalculation:
             raise WorkbookError(f"the formula engine failed on defined name {dn.name!r}: "
                                 f"{type(exc).__name__}: {_first_line(exc)}") from None
 
+    local_names = {(dn.scope.upper(), dn.name.upper()):
+                   dn.text[1:] if dn.text.startswith("=") else dn.text
+                   for dn in data.defined_names if dn.scope is not None}
     ours = set(python_cells.keys) if python_cells is not None else set()
-    cells = {}          # key -> Cell, every cell read
+    if cells is None:
+        cells = {(c.sheet, c.row, c.col): c for c in data.iter_cells()}
     native = []         # formula cells IronCalc computes
     covered = set()     # cells a native array formula fills: not fed as values
     kept = {}           # key -> saved value fed for a cell IronCalc does not compute
-    for cell in data.iter_cells():
-        key = (cell.sheet, cell.row, cell.col)
-        cells[key] = cell
+    for key, cell in cells.items():
         if cell.formula is None:
             continue
         rect = parse_range(cell.array_ref) if cell.array_ref else None
@@ -336,14 +379,14 @@ def recalculate(data, python_cells: PythonCells | None = None) -> Recalculation:
                 if cell.formula is not None:
                     kept[key] = cell.value
             continue
-        text = "=" + cell.formula
+        formula = expand_qualified_names(cell.formula, local_names)
         if cell.array_ref and not cell.dynamic:
-            ok = model.array_formula(s, parse_range(cell.array_ref), text)
+            ok = model.array_formula(s, parse_range(cell.array_ref), "=" + formula)
         elif cell.dynamic:
-            ok = model.formula(s, cell.row, cell.col, text)
+            ok = model.formula(s, cell.row, cell.col, "=" + formula)
         else:
             # a formula saved without dynamic-array metadata: Excel reads it as =@(...)
-            ok = model.formula(s, cell.row, cell.col, "=@(" + cell.formula + ")")
+            ok = model.formula(s, cell.row, cell.col, "=@(" + formula + ")")
         if not ok:
             out.not_recomputed[key] = (UNREADABLE, "IronCalc refused the formula")
             if cell.value is not None:

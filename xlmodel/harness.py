@@ -22,7 +22,7 @@ import contextlib
 import gc
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +94,8 @@ class Report:
 def same(saved, recomputed, rtol: float = RTOL, atol: float = ATOL) -> bool:
     """Saved and recomputed values agree: numbers within tolerance, text, booleans and error
     values as themselves (#NUM! equals #NUM!). Blank and empty text are the same."""
+    if type(saved) is float and type(recomputed) is float:  # the common case
+        return abs(saved - recomputed) <= atol + rtol * abs(saved)
     if saved == "" or saved is None:
         return recomputed is None or recomputed == ""
     s_err, r_err = as_excel_error(saved), as_excel_error(recomputed)
@@ -141,30 +143,28 @@ class _Loaded:
 
 
 def _called_names(text: str) -> list[str]:
-    from xlmodel.formula import find_calls
-    from xlmodel.formula.tokenizer import FormulaError
+    from xlmodel.engine import called_names
 
-    try:
-        return [c.name for c in find_calls(text)]
-    except FormulaError:
-        return []
+    return called_names(text)
 
 
 def _may_call_ours(text: str) -> bool:
     # Every spelling of our functions contains the catalogue name itself: a substring test
     # spares parsing the (many) native formulas.
-    upper = text.upper()
-    return any(name in upper for name in _our_names())
+    return _our_names_re().search(text) is not None
 
 
 _NAMES: list = []
 
 
-def _our_names() -> tuple[str, ...]:
+def _our_names_re():
     if not _NAMES:
+        import re
+
         from xlmodel.catalogue import FUNCTIONS
 
-        _NAMES.append(tuple(f.name for f in FUNCTIONS))
+        names = sorted((f.name for f in FUNCTIONS), key=len, reverse=True)
+        _NAMES.append(re.compile("|".join(map(re.escape, names)), re.IGNORECASE))
     return _NAMES[0]
 
 
@@ -186,14 +186,12 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full") -> _Loaded:
     from xlmodel import udf_bridge
     from xlmodel.formula import Engine, Formula
 
-    cells, saved, formulas, udf_keys, called = {}, {}, {}, [], set()
+    cells, by_key, formulas, udf_keys, called = {}, {}, {}, [], set()
     for cell in data.iter_cells():
         key = (cell.sheet, cell.row, cell.col)
-        saved[key] = cell.value
+        by_key[key] = cell
         if cell.formula is None:
-            if cell.value is not None:
-                cells[key] = cell.value
-            continue
+            continue  # values reach the engine through set_values
         formulas[key] = cell
         ours = False
         if _may_call_ours(cell.formula):
@@ -204,14 +202,37 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full") -> _Loaded:
             udf_keys.append(key)
         if ours or cell.array_ref is not None:
             cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
-        elif cell.value is not None:
-            cells[key] = cell.value
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
     local_names = {(n.scope, n.name): n.text for n in data.defined_names if not n.workbook_scoped}
     engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
                     local_names=local_names)
     udf_bridge.register(engine, called)
-    return _Loaded(data, engine, saved, formulas, udf_keys, mode)
+    return _Loaded(data, engine, _Saved(by_key), formulas, udf_keys, mode)
+
+
+class _Saved(Mapping):
+    """(sheet, row, col) -> saved value, a view of the cells read (no second copy)."""
+
+    __slots__ = ("cells",)
+
+    def __init__(self, cells: dict):
+        self.cells = cells
+
+    def __getitem__(self, key):
+        return self.cells[key].value
+
+    def get(self, key, default=None):
+        cell = self.cells.get(key)
+        return default if cell is None else cell.value
+
+    def __iter__(self):
+        return iter(self.cells)
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def items(self):
+        return ((k, c.value) for k, c in self.cells.items())
 
 
 class OurCalls:
@@ -223,13 +244,16 @@ class OurCalls:
         self.keys = list(wb.udf_keys)
 
     def inputs(self):
-        engine, seen = self.wb.engine, set()
+        engine, seen, known = self.wb.engine, set(), {}
         for key in self.keys:
             text = self.wb.formulas[key].formula
+            if (text, key[0]) in known:
+                continue
             try:
                 refs = engine.references(text, key[0])
             except Exception:  # noqa: BLE001 - evaluating it gives the error value
                 continue
+            known[(text, key[0])] = True
             for ref in refs:
                 r2 = min(ref.r2, ooxml.MAX_ROW) if ref.r2 is not None else ooxml.MAX_ROW
                 c2 = min(ref.c2, ooxml.MAX_COL) if ref.c2 is not None else ooxml.MAX_COL
@@ -300,7 +324,7 @@ def _check(path, mode, rtol, atol, limits) -> Report:
     if mode == "full":
         from xlmodel import engine
 
-        rec = engine.recalculate(wb.data, OurCalls(wb))
+        rec = engine.recalculate(wb.data, OurCalls(wb), cells=wb.saved.cells)
         ours = set(wb.udf_keys)
         for key, (reason, detail) in rec.not_recomputed.items():
             if key not in ours:
@@ -329,10 +353,23 @@ def _check(path, mode, rtol, atol, limits) -> Report:
                 rows, cols = len(v), len(v[0])
                 spills[k] = (k[1], k[2], k[1] + rows - 1, k[2] + cols - 1)
     udf = set(wb.udf_keys)
+    recomputed, saved, mismatches = report.recomputed, wb.saved, report.mismatches
     for key in keys:
-        if key in udf and _our_call_failed(wb, report, key, results.get(key)):
+        result = results.get(key)
+        if key in udf and _our_call_failed(wb, report, key, result):
             continue
-        _compare_cell(report, wb, key, results.get(key), spills.get(key), rtol, atol)
+        cell = wb.formulas[key]
+        if cell.array_ref is None and not cell.dynamic and not _is_array(result):
+            # the common case: one plain cell
+            value = _plain(result)
+            recomputed[(key[0], cell.ref)] = value
+            report.checked += 1
+            if not same(saved.get(key), value, rtol, atol):
+                mismatches.append(Mismatch(key[0], cell.ref, "=" + cell.formula,
+                                           saved.get(key), value,
+                                           difference(saved.get(key), value)))
+            continue
+        _compare_cell(report, wb, key, result, spills.get(key), rtol, atol)
     return report
 
 
@@ -353,15 +390,20 @@ def _native_grid(wb: _Loaded, rec, key):
 def _our_call_failed(wb: _Loaded, report: Report, key, result) -> bool:
     """One of our calls that could not be evaluated (a function or a name the engine does
     not know among its arguments) is a failure of the check, never skipped."""
-    first = _grid(result)[0][0]
-    if not (isinstance(first, ExcelError) and first.code == "#NAME?"):
-        return False
-    saved = wb.saved.get(key)
-    if isinstance(saved, ExcelError) and saved.code == "#NAME?":
-        return False
-    unknown = [n for n, k in wb.engine.unknown_functions.items() if k == key]
-    why = (f"unknown function {unknown[0]}" if unknown else first.message or "#NAME?")
+    from xlmodel.engine import called_functions
+
     cell = wb.formulas[key]
+    missing = wb.engine.unknown_functions
+    unknown = [n for n in called_functions(cell.formula) if n in missing] if missing else []
+    first = _grid(result)[0][0]
+    saved = wb.saved.get(key)
+    if not unknown:
+        # (an unknown function is a failure even under IFERROR, which would hide it)
+        if not (isinstance(first, ExcelError) and first.code == "#NAME?"):
+            return False
+        if isinstance(saved, ExcelError) and saved.code == "#NAME?":
+            return False  # Excel did not know it either
+    why = (f"unknown function {unknown[0]}" if unknown else first.message or "#NAME?")
     report.checked += 1
     report.mismatches.append(Mismatch(key[0], cell.ref, "=" + cell.formula, saved,
                                       f"not recomputed: {why}", None, kind="not recomputed"))
