@@ -106,9 +106,23 @@ def _formualizer_value(value):
             if code in text.upper():
                 return ExcelError(code)
         return ExcelError("#VALUE!")
-    if hasattr(value, "isoformat"):
-        return value  # a date object: counted as a mismatch
-    return _plain(value)
+    return _plain(_serial(value))
+
+
+def _serial(value):
+    """A date, time or datetime as Excel's serial number (1900 system)."""
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        return (value - datetime.datetime(1899, 12, 30)).total_seconds() / 86400
+    if isinstance(value, datetime.date):
+        return float((value - datetime.date(1899, 12, 30)).days)
+    if isinstance(value, datetime.time):
+        return (value.hour * 3600 + value.minute * 60 + value.second
+                + value.microsecond / 1e6) / 86400
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds() / 86400
+    return value
 
 
 def run_formualizer(path: Path, data) -> dict:
@@ -148,10 +162,10 @@ def run_xlmodel(path: Path, data) -> dict:
 def run_libreoffice(path: Path, data) -> dict:
     from xlmodel import libreoffice
 
-    values = libreoffice.recalculated_values(path)
+    values = libreoffice.recalculate(path)
     out = {}
     for c in data.formula_cells():
-        out[(c.sheet, c.row, c.col)] = _plain(values.get((c.sheet, c.ref)))
+        out[(c.sheet, c.row, c.col)] = _plain(_serial(values.get(c.sheet, {}).get(c.ref)))
     return out
 
 
