@@ -1,0 +1,153 @@
+"""Full mode on IronCalc: Excel's own cached values, the rewrites before IronCalc, and
+failures inside the engine."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xlmodel import engine, harness, ooxml
+from xlmodel.errors import ExcelError, WorkbookError
+
+ROOT = Path(__file__).resolve().parents[1]
+EXCEL_SAVED = ROOT / ".." / "shared" / "data" / "excel-saved"
+
+#: Workbooks saved by Excel whose every formula cell full mode reproduces: the expected
+#: values are the ones Excel cached (dates, financial, lookup, text, statistics,
+#: trigonometry, a dynamic-array spill, cross-sheet references and defined names).
+REPRODUCED = [
+    "ACOS", "ASIN", "ATAN2", "COSH", "DATE", "DATEDIF", "DAY", "DAYS", "EDATE", "EOMONTH",
+    "FIND", "IRR", "NPV", "PMT", "SLN", "XNPV", "YEARFRAC", "VLOOKUP", "COUNTIFS",
+    "SUMIFS", "SUMPRODUCT", "CONCAT", "MID", "ROUND", "CEILING", "choose", "cross_sheet",
+    "defined_names", "INFORMATION", "logical",
+]
+
+
+def excel_saved(name: str) -> Path:
+    path = EXCEL_SAVED / f"{name}.xlsx"
+    if not path.exists():
+        pytest.skip("the Excel-saved workbooks are not beside this checkout")
+    return path
+
+
+@pytest.mark.parametrize("name", REPRODUCED)
+def test_full_mode_reproduces_what_excel_computed(name):
+    path = excel_saved(name)
+    report = harness.check(path, "full")
+    formulas = sum(1 for _ in ooxml.read_workbook(path).formula_cells())
+    assert report.ok, harness.format_report(report)
+    assert not report.not_recomputed
+    assert report.checked >= formulas  # every formula cell (and each cell a spill fills)
+
+
+def test_a_spill_saved_by_excel_is_recomputed_in_place():
+    # choose.xlsx A3 is =CHOOSE(1,B1:D1,E1,11) saved as a dynamic array over A3:C3, its
+    # children with cached values: they are the spill's, not inputs
+    report = harness.check(excel_saved("choose"), "full")
+    assert {("Sheet1", "B3"), ("Sheet1", "C3")} <= set(report.recomputed)
+    assert report.recomputed[("Sheet1", "B3")] == 2.0
+
+
+def test_saved_libreoffice_booleans_equal_recomputed_logicals():
+    # logical.xlsx was last saved by LibreOffice, which writes TRUE as the number 1
+    assert harness.same(1.0, True) and harness.same(0.0, False)
+    assert not harness.same(1.0, False) and not harness.same(2.0, True)
+    assert not harness.same(True, 1.0)  # a saved logical stays a logical
+
+
+def _book(tmp_path, cells, name="book.xlsx"):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "S"
+    for ref, value in cells.items():
+        ws[ref] = value
+    path = tmp_path / name
+    wb.save(path)
+    return path
+
+
+def test_whole_column_lookups_are_bounded_without_changing_their_answers(tmp_path):
+    assert engine.bound_whole_columns("VLOOKUP(3,A:B,2,FALSE)", 1200) == (
+        "VLOOKUP(3,A1:B1200,2,FALSE)")
+    assert engine.bound_whole_columns("SUM('My Data'!$A:$C)", 9) == "SUM('My Data'!$A$1:$C$9)"
+    assert engine.bound_whole_columns('"A:B"&ROWS(A:A)', 9) == '"A:B"&ROWS(A:A)'
+    cells = {f"A{r}": r for r in range(1, 6)} | {f"B{r}": 10.0 * r for r in range(1, 6)}
+    cells |= {"D1": "=VLOOKUP(3,A:B,2,FALSE)", "D2": "=MATCH(4,A:A,0)", "D3": "=ROWS(A:A)",
+              "D4": "=SUMPRODUCT(A:A,B:B)", "D5": "=INDEX(B:B,900)"}
+    path = _book(tmp_path, cells)
+    values = engine.recalculate(ooxml.read_workbook(path)).values
+    # worked by hand: B3; the 4 in A4; all rows of a column; 10 * (1+4+9+16+25); a blank
+    # (up to 1,000 rows below the last one in use; further down INDEX would give #REF!)
+    assert values[("S", 1, 4)] == 30.0
+    assert values[("S", 2, 4)] == 4.0
+    assert values[("S", 3, 4)] == 1_048_576.0
+    assert values[("S", 4, 4)] == 550.0
+    assert values[("S", 5, 4)] == 0.0
+
+
+def test_a_name_scoped_to_another_sheet_is_read_through_its_sheet(tmp_path):
+    assert engine.expand_qualified_names("'Calc Sheet'!Scen&Calc!A1",
+                                         {("CALC SHEET", "SCEN"): "'Calc Sheet'!$A$1"}) == (
+        "('Calc Sheet'!$A$1)&Calc!A1")
+
+
+def test_static_reasons():
+    assert engine.static_reason("[1]Prices!B2*2")[0] == engine.EXTERNAL_LINK
+    assert engine.static_reason("SUM(Jan:Dec!B2)")[0] == engine.THREE_D_REFERENCE
+    assert engine.static_reason("SUM('Jan 1:Dec 31'!B2)")[0] == engine.THREE_D_REFERENCE
+    assert engine.static_reason("TODAY()-A1") == (engine.VOLATILE, "TODAY")
+    assert engine.static_reason("SUM(Sales[Amount])")[0] == engine.STRUCTURED_REFERENCE
+    assert engine.static_reason("TABLE(,B1)", True)[0] == engine.DATA_TABLE
+    for fine in ("SUM(A1:B2)", "Sheet2!A1:B2", '"[1]"&"NOW()"', "INDEX(A:A,2)", "RANK(A1,A:A)"):
+        assert engine.static_reason(fine) is None, fine
+
+
+def test_a_rust_panic_in_the_engine_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
+    import ironcalc
+
+    from xlmodel import cli
+
+    def panic(self):
+        engine._guarded("recalculating", ironcalc.test_panic)
+
+    path = _book(tmp_path, {"A1": 1, "B1": "=A1+1"})
+    ooxml.write_cached_values(path, path, {("S", "B1"): 2.0})
+    monkeypatch.setattr(engine._Model, "evaluate", panic)
+    with pytest.raises(WorkbookError, match="formula engine failed while recalculating"):
+        harness.check(path, "full")
+    assert cli.main(["check", "--mode", "full", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("xlmodel check: error:"), err
+    assert "Traceback" not in err
+
+
+def test_a_panic_is_a_base_exception_as_the_guard_expects():
+    import ironcalc
+
+    with pytest.raises(BaseException) as caught:  # noqa: B017 - the point of the test
+        ironcalc.test_panic()
+    assert not isinstance(caught.value, Exception)
+    with pytest.raises(WorkbookError):
+        engine._guarded("probing", ironcalc.test_panic)
+
+
+def test_circular_cells_with_saved_values_keep_them(tmp_path):
+    path = _book(tmp_path, {"A1": "=B1/2+1", "B1": "=A1"})
+    ooxml.write_cached_values(path, path, {("S", "A1"): 2.0, ("S", "B1"): 2.0})
+    report = harness.check(path, "full")
+    assert report.ok and report.reasons() == {engine.CIRCULAR: 2}
+    run = subprocess.run([sys.executable, "-m", "xlmodel", "check", "--mode", "full",
+                          "--json", str(path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and '"circular reference (iterative calculation)": 2' in run.stdout
+
+
+def test_error_values_are_compared_as_values(tmp_path):
+    path = _book(tmp_path, {"A1": 0, "B1": "=1/A1", "C1": "=NA()"})
+    ooxml.write_cached_values(path, path, {("S", "B1"): ExcelError("#DIV/0!"),
+                                           ("S", "C1"): ExcelError("#N/A")})
+    assert harness.check(path, "full").ok
+    ooxml.write_cached_values(path, path, {("S", "B1"): ExcelError("#NUM!")})
+    report = harness.check(path, "full")
+    assert [m.where for m in report.mismatches] == ["S!B1"]
