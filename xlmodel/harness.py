@@ -140,6 +140,8 @@ class _Loaded:
     udf_keys: list
     """Formula cells that call one of our functions."""
     mode: str = "full"
+    fixed_keys: list = field(default_factory=list)
+    """Native formula cells full mode computes on the Python side (:mod:`xlmodel.fixes`)."""
 
 
 def _called_names(text: str) -> list[str]:
@@ -187,7 +189,7 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full") -> _Loaded:
     from xlmodel import udf_bridge
     from xlmodel.formula import Engine, Formula
 
-    cells, by_key, formulas, udf_keys, called = {}, {}, {}, [], set()
+    cells, by_key, formulas, udf_keys, called, fixed_keys = {}, {}, {}, [], set(), []
     for cell in data.iter_cells():
         key = (cell.sheet, cell.row, cell.col)
         by_key[key] = cell
@@ -199,16 +201,45 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full") -> _Loaded:
             names = _called_names(cell.formula)
             called.update(names)
             ours = any(udf_bridge.catalogue_name(n) for n in names)
+        fixed = not ours and _needs_fix(cell.formula)
         if ours:
             udf_keys.append(key)
-        if ours or cell.array_ref is not None:
+        elif fixed:
+            fixed_keys.append(key)
+        if ours or fixed or cell.array_ref is not None:
             cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
     local_names = {(n.scope, n.name): n.text for n in data.defined_names if not n.workbook_scoped}
     engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
                     local_names=local_names)
     udf_bridge.register(engine, called)
-    return _Loaded(data, engine, _Saved(by_key), formulas, udf_keys, mode)
+    if fixed_keys:
+        from xlmodel.fixes import FIXES
+
+        for name, fn in FIXES.items():
+            engine.register_function(name, fn)
+    return _Loaded(data, engine, _Saved(by_key), formulas, udf_keys, mode, fixed_keys)
+
+
+_FIX_HINT: list = []
+
+
+def _needs_fix(formula: str) -> bool:
+    """The formula calls a function IronCalc gets wrong (:mod:`xlmodel.fixes`) and only
+    functions the Python side has, so full mode computes it there."""
+    if not _FIX_HINT:
+        import re
+
+        from xlmodel.fixes import FIXES
+        from xlmodel.formula import NATIVE_FUNCTIONS
+
+        _FIX_HINT.append(re.compile("|".join(re.escape(n + "(") for n in FIXES)))
+        _FIX_HINT.append(frozenset(NATIVE_FUNCTIONS) | frozenset(FIXES))
+    if _FIX_HINT[0].search(formula.upper()) is None:
+        return False
+    from xlmodel.engine import called_functions
+
+    return set(called_functions(formula)) <= _FIX_HINT[1]
 
 
 class _Saved(Mapping):
@@ -242,7 +273,7 @@ class OurCalls:
 
     def __init__(self, wb: _Loaded):
         self.wb = wb
-        self.keys = list(wb.udf_keys)
+        self.keys = list(wb.udf_keys) + (list(wb.fixed_keys) if wb.mode == "full" else [])
 
     def inputs(self):
         engine, seen, known = self.wb.engine, set(), {}
