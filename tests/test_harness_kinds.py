@@ -103,6 +103,10 @@ def test_a_native_cell_no_engine_can_compute_keeps_its_value_and_is_reported(tmp
     run = cli("check", "--mode", "full", path)
     assert run.returncode == 0 and "3 not recomputed" in run.stdout, run.stdout
     assert cli("check", "--mode", "full", "--strict", path).returncode == 1
+    junit = tmp_path / "report.xml"
+    assert cli("check", "--mode", "full", "--junit", junit, path).returncode == 0
+    assert "function no engine has: 1" in junit.read_text() and "<failure" not in (
+        junit.read_text())
     before = path.read_bytes()
     assert cli("calc", path).returncode == 0
     assert ooxml.read_workbook(path).value("S", "B1") == 5.0  # calc never overwrites it
