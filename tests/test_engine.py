@@ -151,3 +151,24 @@ def test_error_values_are_compared_as_values(tmp_path):
     ooxml.write_cached_values(path, path, {("S", "B1"): ExcelError("#NUM!")})
     report = harness.check(path, "full")
     assert [m.where for m in report.mismatches] == ["S!B1"]
+
+
+def test_a_chain_through_our_functions_is_recomputed_from_its_inputs(tmp_path):
+    """native -> ours -> native -> ours: IronCalc and the catalogue take turns."""
+    path = _book(tmp_path, {"A1": 1, "B1": "=A1*2", "C1": "=ANNUALIZED_TOKEN_RETURN(B1)",
+                            "D1": "=C1+1", "E1": "=COMPUTE_EQUIVALENCE(1,D1,1)"})
+    run = subprocess.run([sys.executable, "-m", "xlmodel", "calc", str(path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    data = ooxml.read_workbook(path)
+    # worked by hand: B1 = 2; C1 = 2^(1/2) - 1; D1 = 2^(1/2); E1 = 1 * 2^(2^(1/2) / 1)
+    assert data.value("S", "B1") == 2.0
+    assert data.value("S", "C1") == pytest.approx(2 ** 0.5 - 1, rel=1e-12)
+    assert data.value("S", "D1") == pytest.approx(2 ** 0.5, rel=1e-12)
+    assert data.value("S", "E1") == pytest.approx(2 ** (2 ** 0.5), rel=1e-12)
+    assert harness.check(path, "full").ok
+    changed = tmp_path / "changed.xlsx"
+    ooxml.write_cached_values(path, changed, {("S", "A1"): 0.5})
+    report = harness.check(changed, "full")
+    assert sorted(m.where for m in report.mismatches) == ["S!B1", "S!C1", "S!D1", "S!E1"]
+    assert report.recomputed[("S", "E1")] == pytest.approx(2 ** 2, rel=1e-12)  # C1 = 1

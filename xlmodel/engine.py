@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from xlmodel.errors import EXCEL_ERROR_CODES, ExcelError, WorkbookError
 
@@ -139,6 +140,8 @@ _WHOLE_COLUMNS_RE = re.compile(
     r"(?<![\w$.:'])(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})(?![\w.(!:'])")
 #: Functions whose answer depends on how many rows a range has: their whole-column
 #: references stay whole.
+#: A colon between two column letters: the only place a whole-column reference can be.
+_COLUMN_COLON_RE = re.compile(r"[A-Za-z]:\$?[A-Za-z]")
 _SIZE_FUNCTIONS_RE = re.compile(r"ROWS?\(|COUNTBLANK\(", re.IGNORECASE)
 _QUOTED_OR_STRING_RE = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
 
@@ -151,7 +154,8 @@ def bound_whole_columns(formula: str, last_row: int) -> str:
     turns a model of a few hundred such lookups into minutes; the cells below the last one
     in use are empty and change nothing for these functions.
     """
-    if ":" not in formula or _SIZE_FUNCTIONS_RE.search(formula):
+    if ":" not in formula or not _COLUMN_COLON_RE.search(formula) or (
+            _SIZE_FUNCTIONS_RE.search(formula)):
         return formula
 
     def replace(m: re.Match) -> str:
@@ -330,21 +334,18 @@ def _known(model: _Model, name: str) -> bool:
 
 # --- recalculation ----------------------------------------------------------------------------
 
-class PythonCells:
-    """The cells computed in Python (those calling our functions), for :func:`recalculate`.
-
-    ``compute(read)`` returns ``{key: value or 2-D list}`` for every key in ``keys``, reading
-    the current value of any other cell with ``read(sheet, row, col)``.
-    """
+class PythonCells(Protocol):
+    """The cells computed on the Python side (our calls, :mod:`xlmodel.fixes`), for
+    :func:`recalculate`; :class:`xlmodel.harness.OurCalls` is the implementation."""
 
     keys: list[Key]
 
     def inputs(self) -> Iterable[tuple[str, int, int, int, int]]:
-        """Rectangles (sheet, r1, c1, r2, c2) the cells read."""
-        raise NotImplementedError
+        """Rectangles (sheet, r1, c1, r2, c2) of the cells they read."""
 
     def compute(self, values: dict) -> dict:
-        raise NotImplementedError
+        """``{key: value or 2-D list}`` for every key, from ``values`` ({(sheet, row, col):
+        value} of the cells they read, blanks left out)."""
 
 
 def recalculate(data, python_cells: PythonCells | None = None, *,
@@ -412,7 +413,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         s = sheet_of(cell.sheet)
         if cell.formula is None or key in ours or key in out.not_recomputed:
             if cell.value is not None:
-                model.put(s, cell.row, cell.col, _engine_value(cell.value))
+                model.put(s, cell.row, cell.col, cell.value)
                 if cell.formula is not None:
                     kept[key] = cell.value
             continue
@@ -428,7 +429,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         if not ok:
             out.not_recomputed[key] = (UNREADABLE, "IronCalc refused the formula")
             if cell.value is not None:
-                model.put(s, cell.row, cell.col, _engine_value(cell.value))
+                model.put(s, cell.row, cell.col, cell.value)
     native = [k for k in native if k not in out.not_recomputed]
     model.evaluate()
     out.passes = 1
@@ -504,15 +505,9 @@ def _keep_saved(model: _Model, cells: dict, cell) -> None:
             for c in range(c1, c2 + 1):
                 saved = cells.get((cell.sheet, r, c))
                 if saved is not None and saved.value is not None:
-                    model.put(s, r, c, _engine_value(saved.value))
+                    model.put(s, r, c, saved.value)
     else:
-        model.put(s, cell.row, cell.col, _engine_value(cell.value))
-
-
-def _engine_value(value):
-    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[:4].isdigit():
-        return value  # an ISO date saved as t="d": kept as text
-    return value
+        model.put(s, cell.row, cell.col, cell.value)
 
 
 def _settle(model: _Model, python_cells: PythonCells, cells: dict, out: Recalculation) -> dict:
@@ -551,7 +546,7 @@ def _settle(model: _Model, python_cells: PythonCells, cells: dict, out: Recalcul
             return results
         for (sheet, r, c), v in changed.items():
             fed[(sheet, r, c)] = v
-            model.put(index[sheet], r, c, _engine_value(v))
+            model.put(index[sheet], r, c, v)
         model.evaluate()
         out.passes += 1
     raise WorkbookError(f"the cells calling xlmodel functions did not settle after "
