@@ -172,3 +172,26 @@ def test_a_chain_through_our_functions_is_recomputed_from_its_inputs(tmp_path):
     report = harness.check(changed, "full")
     assert sorted(m.where for m in report.mismatches) == ["S!B1", "S!C1", "S!D1", "S!E1"]
     assert report.recomputed[("S", "E1")] == pytest.approx(2 ** 2, rel=1e-12)  # C1 = 1
+
+
+def test_three_d_sums_are_recomputed_sheet_by_sheet(tmp_path):
+    assert engine.expand_three_d("SUM('Jan:Mar Q1'!B2:C3)/3", ["Jan", "Feb", "Mar Q1"]) == (
+        "SUM('Jan'!B2:C3,'Feb'!B2:C3,'Mar Q1'!B2:C3)/3")
+    assert engine.expand_three_d("VLOOKUP(1,Jan:Feb!A1:B2,2)", ["Jan", "Feb"]) is None
+    wb = openpyxl.Workbook()
+    for k, name in enumerate(("Jan", "Feb", "Mar")):
+        ws = wb.active if k == 0 else wb.create_sheet(name)
+        ws.title = name
+        ws["A1"] = k + 1.5
+    wb["Jan"]["B1"] = "=SUM(Jan:Mar!A1)"
+    wb["Jan"]["B2"] = "=AVERAGE(Feb:Mar!A1)*2"
+    wb["Jan"]["B3"] = "=INDEX(Jan:Mar!A1,1)"  # not a list of cells: kept
+    path = tmp_path / "months.xlsx"
+    wb.save(path)
+    ooxml.write_cached_values(path, path, {("Jan", "B1"): 7.5, ("Jan", "B2"): 6.0,
+                                           ("Jan", "B3"): 1.5})
+    report = harness.check(path, "full")
+    # worked by hand: 1.5 + 2.5 + 3.5; (2.5 + 3.5) / 2 * 2
+    assert report.ok and report.checked == 2
+    assert report.recomputed[("Jan", "B1")] == 7.5
+    assert report.reasons() == {engine.THREE_D_REFERENCE: 1}

@@ -169,6 +169,46 @@ def bound_whole_columns(formula: str, last_row: int) -> str:
                    for k, p in enumerate(parts))
 
 
+_THREE_D_ARG_RE = re.compile(
+    r"(?<=[(,])(\s*)(?:'((?:[^':]|'')+):((?:[^':]|'')+)'|([A-Za-z_][\w.]*):([A-Za-z_][\w.]*))!"
+    r"(\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)(?=\s*[,)])")
+#: Functions that take any number of ranges and treat ``Jan:Dec!B2`` as the list of those
+#: cells, one per sheet.
+_THREE_D_FUNCTIONS = frozenset({
+    "SUM", "AVERAGE", "AVERAGEA", "COUNT", "COUNTA", "MAX", "MAXA", "MIN", "MINA", "PRODUCT",
+    "STDEV", "STDEV.S", "STDEV.P", "STDEVA", "STDEVP", "VAR", "VAR.S", "VAR.P", "VARA",
+    "VARP", "SUMSQ", "MEDIAN"})
+
+
+def expand_three_d(formula: str, sheets: list[str]) -> str | None:
+    """``SUM(Jan:Mar!B2)`` written as ``SUM('Jan'!B2,'Feb'!B2,'Mar'!B2)`` (IronCalc has no
+    3-D references), or None when the formula uses them in a way this cannot write: outside
+    the arguments of SUM, AVERAGE, COUNT, MAX, MIN and the like, or naming a sheet the
+    workbook does not have."""
+    if any(name not in _THREE_D_FUNCTIONS for name in called_functions(formula)):
+        return None
+    order = {name.upper(): k for k, name in enumerate(sheets)}
+    failed = []
+
+    def replace(m: re.Match) -> str:
+        space, q1, q2, p1, p2, ref = m.groups()
+        first = (q1 or p1).replace("''", "'")
+        last = (q2 or p2).replace("''", "'")
+        a, b = order.get(first.upper()), order.get(last.upper())
+        if a is None or b is None:
+            failed.append(first)
+            return m.group(0)
+        a, b = min(a, b), max(a, b)
+        return space + ",".join("'" + sheets[k].replace("'", "''") + "'!" + ref
+                                for k in range(a, b + 1))
+
+    parts = re.split(r'("(?:[^"]|"")*")', formula)
+    out = "".join(p if k % 2 else _THREE_D_ARG_RE.sub(replace, p) for k, p in enumerate(parts))
+    if failed or static_reason(out) is not None:
+        return None
+    return out
+
+
 def static_reason(formula: str, is_data_table: bool = False) -> tuple[str, str] | None:
     """Why a formula cannot be recomputed, read from its text alone; None when it can be."""
     if is_data_table:
@@ -377,6 +417,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
                    dn.text[1:] if dn.text.startswith("=") else dn.text
                    for dn in data.defined_names if dn.scope is not None}
     known_sheets = frozenset(name.upper() for name in index)
+    rewritten: dict[Key, str] = {}  # formulas IronCalc gets in another spelling
     ours = set(python_cells.keys) if python_cells is not None else set()
     if cells is None:
         cells = {(c.sheet, c.row, c.col): c for c in data.iter_cells()}
@@ -388,7 +429,13 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             continue
         rect = parse_range(cell.array_ref) if cell.array_ref else None
         reason = static_reason(cell.formula, bool(cell.formula.startswith("TABLE(") and rect))
-        gone = None if reason is not None else missing_sheet(cell.formula, known_sheets)
+        if reason is not None and reason[0] == THREE_D_REFERENCE:
+            expanded = expand_three_d(cell.formula, list(index))
+            if expanded is not None:
+                rewritten[key] = expanded
+                reason = None
+        gone = None if reason is not None else missing_sheet(
+            rewritten.get(key, cell.formula), known_sheets)
         if gone is not None:
             raise WorkbookError(f"{cell.sheet}!{cell.ref}: reference to missing sheet "
                                 f"{gone!r}")
@@ -417,8 +464,8 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
                 if cell.formula is not None:
                     kept[key] = cell.value
             continue
-        formula = bound_whole_columns(expand_qualified_names(cell.formula, local_names),
-                                      last_row)
+        formula = bound_whole_columns(
+            expand_qualified_names(rewritten.get(key, cell.formula), local_names), last_row)
         if cell.array_ref and not cell.dynamic:
             ok = model.array_formula(s, parse_range(cell.array_ref), "=" + formula)
         elif cell.dynamic:
