@@ -73,9 +73,14 @@ def test_whole_column_lookups_are_bounded_without_changing_their_answers(tmp_pat
         "VLOOKUP(3,A1:B1200,2,FALSE)")
     assert engine.bound_whole_columns("SUM('My Data'!$A:$C)", 9) == "SUM('My Data'!$A$1:$C$9)"
     assert engine.bound_whole_columns('"A:B"&ROWS(A:A)', 9) == '"A:B"&ROWS(A:A)'
+    assert engine.bound_whole_columns("VLOOKUP(1,$A$2:$B$65536,2,0)", 1500) == (
+        "VLOOKUP(1,$A$2:$B$1500,2,0)")
+    assert engine.bound_whole_columns("SUM(A1:A99)+ROWS(B1:B99999)", 50) == (
+        "SUM(A1:A99)+ROWS(B1:B99999)")
     cells = {f"A{r}": r for r in range(1, 6)} | {f"B{r}": 10.0 * r for r in range(1, 6)}
     cells |= {"D1": "=VLOOKUP(3,A:B,2,FALSE)", "D2": "=MATCH(4,A:A,0)", "D3": "=ROWS(A:A)",
-              "D4": "=SUMPRODUCT(A:A,B:B)", "D5": "=INDEX(B:B,900)"}
+              "D4": "=SUMPRODUCT(A:A,B:B)", "D5": "=INDEX(B:B,900)",
+              "D6": "=SUMPRODUCT(A1:A65536,B1:B65536)"}
     path = _book(tmp_path, cells)
     values = engine.recalculate(ooxml.read_workbook(path)).values
     # worked by hand: B3; the 4 in A4; all rows of a column; 10 * (1+4+9+16+25); a blank
@@ -85,6 +90,7 @@ def test_whole_column_lookups_are_bounded_without_changing_their_answers(tmp_pat
     assert values[("S", 3, 4)] == 1_048_576.0
     assert values[("S", 4, 4)] == 550.0
     assert values[("S", 5, 4)] == 0.0
+    assert values[("S", 6, 4)] == 550.0
 
 
 def test_a_name_scoped_to_another_sheet_is_read_through_its_sheet(tmp_path):

@@ -140,6 +140,10 @@ _WHOLE_COLUMNS_RE = re.compile(
     r"(?<![\w$.:'])(\$?)([A-Za-z]{1,3}):(\$?)([A-Za-z]{1,3})(?![\w.(!:'])")
 #: Functions whose answer depends on how many rows a range has: their whole-column
 #: references stay whole.
+#: A range whose last row has five digits or more: worth clamping to the rows in use.
+_TALL_RANGE_RE = re.compile(r":\$?[A-Za-z]{1,3}\$?\d{5,}")
+_CELL_RANGE_RE = re.compile(
+    r"(?<![\w$.])(\$?[A-Za-z]{1,3}\$?)(\d+):(\$?[A-Za-z]{1,3}\$?)(\d+)(?![\w.(!])")
 #: A colon between two column letters: the only place a whole-column reference can be.
 _COLUMN_COLON_RE = re.compile(r"[A-Za-z]:\$?[A-Za-z]")
 _SIZE_FUNCTIONS_RE = re.compile(r"ROWS?\(|COUNTBLANK\(", re.IGNORECASE)
@@ -147,26 +151,41 @@ _QUOTED_OR_STRING_RE = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
 
 
 def bound_whole_columns(formula: str, last_row: int) -> str:
-    """``A:B`` written as ``A1:B{last_row}``, where no cell below ``last_row`` holds anything.
+    """``A:B`` written as ``A1:B{last_row}``, and ``A2:B65536`` as ``A2:B{last_row}``, where
+    no cell below ``last_row`` holds anything.
 
     IronCalc walks all 1,048,576 rows of a whole column in lookups and array arithmetic
     (about 0.4 s for one ``VLOOKUP(x, A:B, 2, FALSE)``, 2 s for ``SUM(A:A*B:B)``), which
     turns a model of a few hundred such lookups into minutes; the cells below the last one
     in use are empty and change nothing for these functions.
     """
-    if ":" not in formula or not _COLUMN_COLON_RE.search(formula) or (
-            _SIZE_FUNCTIONS_RE.search(formula)):
+    if ":" not in formula or _SIZE_FUNCTIONS_RE.search(formula):
+        return formula
+    columns = _COLUMN_COLON_RE.search(formula) is not None
+    tall = _TALL_RANGE_RE.search(formula) is not None
+    if not (columns or tall):
         return formula
 
-    def replace(m: re.Match) -> str:
+    def whole(m: re.Match) -> str:
         d1, c1, d2, c2 = m.groups()
-        if c1.upper() > "XFD" and len(c1) == 3 or c2.upper() > "XFD" and len(c2) == 3:
-            return m.group(0)
         return f"{d1}{c1}{d1}1:{d2}{c2}{d2}{last_row}"
 
+    def clamp(m: re.Match) -> str:
+        # A2:B65536 (a range an old file or a selection made far taller than its data)
+        head, r1, tail, r2 = m.group(1), int(m.group(2)), m.group(3), int(m.group(4))
+        if r2 <= last_row or r1 > last_row:
+            return m.group(0)
+        return f"{head}{r1}:{tail}{last_row}"
+
+    def rewrite(part: str) -> str:
+        if columns:
+            part = _WHOLE_COLUMNS_RE.sub(whole, part)
+        if tall:
+            part = _CELL_RANGE_RE.sub(clamp, part)
+        return part
+
     parts = _QUOTED_OR_STRING_RE.split(formula)
-    return "".join(p if k % 2 else _WHOLE_COLUMNS_RE.sub(replace, p)
-                   for k, p in enumerate(parts))
+    return "".join(p if k % 2 else rewrite(p) for k, p in enumerate(parts))
 
 
 _THREE_D_ARG_RE = re.compile(
@@ -423,7 +442,6 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         cells = {(c.sheet, c.row, c.col): c for c in data.iter_cells()}
     native = []         # formula cells IronCalc computes
     covered = set()     # cells a native array formula fills: not fed as values
-    kept = {}           # key -> saved value fed for a cell IronCalc does not compute
     for key, cell in cells.items():
         if cell.formula is None:
             continue
@@ -461,8 +479,6 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         if cell.formula is None or key in ours or key in out.not_recomputed:
             if cell.value is not None:
                 model.put(s, cell.row, cell.col, cell.value)
-                if cell.formula is not None:
-                    kept[key] = cell.value
             continue
         formula = bound_whole_columns(
             expand_qualified_names(rewritten.get(key, cell.formula), local_names), last_row)
