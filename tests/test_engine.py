@@ -201,3 +201,66 @@ def test_three_d_sums_are_recomputed_sheet_by_sheet(tmp_path):
     assert report.ok and report.checked == 2
     assert report.recomputed[("Jan", "B1")] == 7.5
     assert report.reasons() == {engine.THREE_D_REFERENCE: 1}
+
+
+def test_structured_references_to_a_table_are_recomputed(tmp_path):
+    from openpyxl.worksheet.table import Table
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(["Region", "Amount", "Qty"])
+    for row in (("N", 10, 1), ("S", 20, 2), ("E", 30, 3), ("W", 40, 4)):
+        ws.append(list(row))
+    ws.append(["Total", None, None])
+    table = Table(displayName="Sales", ref="A1:C6")
+    table.totalsRowCount = 1
+    ws.add_table(table)
+    ws["E1"] = "=SUM(Sales[Amount])"
+    ws["E2"] = "=SUM(Sales[[Amount]:[Qty]])"
+    ws["E3"] = "=COUNTA(Sales[#All])"
+    ws["D2"] = "=Sales[[#This Row],[Amount]]*Sales[[#This Row],[Qty]]"
+    ws["E4"] = "=ROWS(Sales[#Data])"
+    ws["E5"] = "=INDEX(Sales[[#Headers],[Qty]],1)"
+    ws["E6"] = "=SUM(Nope[Amount])"
+    path = tmp_path / "table.xlsx"
+    wb.save(path)
+    # worked by hand: 10+20+30+40; plus 1+2+3+4; 3 headers, 12 cells, "Total"; 10 * 1; 4 rows
+    expected = {"E1": 100.0, "E2": 110.0, "E3": 16.0, "D2": 10.0, "E4": 4.0, "E5": "Qty"}
+    ooxml.write_cached_values(path, path, {("Data", ref): v for ref, v in expected.items()}
+                              | {("Data", "E6"): 0.0})
+    report = harness.check(path, "full")
+    assert report.ok, harness.format_report(report)
+    assert report.checked == len(expected)
+    assert report.reasons() == {engine.STRUCTURED_REFERENCE: 1}  # no table called Nope
+    wrong = tmp_path / "wrong.xlsx"
+    ooxml.write_cached_values(path, wrong, {("Data", "E1"): 99.0})
+    assert [m.where for m in harness.check(wrong, "full").mismatches] == ["Data!E1"]
+
+
+def test_a_hostile_table_part_is_refused_in_one_line(tmp_path):
+    import zipfile
+
+    from openpyxl.worksheet.table import Table
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["A", "B"])
+    ws.append([1, 2])
+    ws.add_table(Table(displayName="T", ref="A1:B2"))
+    ws["D1"] = "=SUM(T[A])"
+    good = tmp_path / "good.xlsx"
+    wb.save(good)
+    bad = tmp_path / "bad.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+        for item in src.infolist():
+            body = src.read(item)
+            if item.filename.startswith("xl/tables/"):
+                if body.startswith(b"<?xml"):
+                    body = body.split(b"?>", 1)[1]
+                body = b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]>' + body
+            dst.writestr(item, body)
+    run = subprocess.run([sys.executable, "-m", "xlmodel", "check", "--mode", "full",
+                          str(bad)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
+    assert "Traceback" not in run.stderr and "DTD" in run.stderr

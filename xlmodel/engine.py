@@ -408,11 +408,12 @@ class PythonCells(Protocol):
 
 
 def recalculate(data, python_cells: PythonCells | None = None, *,
-                cells: dict | None = None) -> Recalculation:
+                cells: dict | None = None, tables: dict | None = None) -> Recalculation:
     """Recompute every formula of ``data`` (a :class:`xlmodel.ooxml.WorkbookData`).
 
     ``cells``, when given, is ``{(sheet, row, col): Cell}`` of every cell of ``data``
-    (a caller that has built it already spares building it twice).
+    (a caller that has built it already spares building it twice). ``tables`` are the
+    workbook's tables (:func:`xlmodel.tables.read_tables`), for structured references.
     """
     from xlmodel.ooxml import parse_range
 
@@ -447,8 +448,16 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             continue
         rect = parse_range(cell.array_ref) if cell.array_ref else None
         reason = static_reason(cell.formula, bool(cell.formula.startswith("TABLE(") and rect))
+        if reason is not None and reason[0] == STRUCTURED_REFERENCE and tables:
+            from xlmodel.tables import expand_structured
+
+            expanded = expand_structured(cell.formula, tables, cell.row)
+            if expanded is not None:
+                reason = static_reason(expanded)
+                if reason is None:
+                    rewritten[key] = expanded
         if reason is not None and reason[0] == THREE_D_REFERENCE:
-            expanded = expand_three_d(cell.formula, list(index))
+            expanded = expand_three_d(rewritten.get(key, cell.formula), list(index))
             if expanded is not None:
                 rewritten[key] = expanded
                 reason = None

@@ -356,7 +356,12 @@ def _check(path, mode, rtol, atol, limits) -> Report:
     if mode == "full":
         from xlmodel import engine
 
-        rec = engine.recalculate(wb.data, OurCalls(wb), cells=wb.saved.cells)
+        tables = None
+        if any("[" in cell.formula for cell in wb.formulas.values()):
+            from xlmodel.tables import read_tables
+
+            tables = read_tables(path, wb.data, **limits)
+        rec = engine.recalculate(wb.data, OurCalls(wb), cells=wb.saved.cells, tables=tables)
         ours = set(wb.udf_keys)
         for key, (reason, detail) in rec.not_recomputed.items():
             if key not in ours:
