@@ -264,3 +264,20 @@ def test_a_hostile_table_part_is_refused_in_one_line(tmp_path):
                           str(bad)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and run.stderr.count("\n") == 1, run.stderr
     assert "Traceback" not in run.stderr and "DTD" in run.stderr
+
+
+def test_legacy_formulas_intersect_their_ranges_with_their_row(tmp_path):
+    """A formula saved without dynamic-array metadata is read as Excel reads it: a range
+    where one value is expected is the cell of that range in the formula's own row."""
+    assert engine.needs_legacy_reading("SIN(A1:A3)")
+    assert engine.needs_legacy_reading("A1:A3*2")
+    assert not engine.needs_legacy_reading("SUM(A1:A3)+VLOOKUP(A1,Data!A:B,2,FALSE)")
+    path = _book(tmp_path, {"A1": 1, "A2": 2, "A3": 3, "B2": "=SIN(A1:A3)",
+                            "C2": "=A1:A3*2", "D3": "=A1:A3", "E2": "=SUM(A1:A3)"})
+    values = engine.recalculate(ooxml.read_workbook(path)).values
+    # worked by hand: SIN(A2); A2 * 2; A3; the whole range
+    assert values[("S", 2, 2)] == pytest.approx(0.9092974268256817, rel=1e-15)
+    assert values[("S", 2, 3)] == 4.0
+    assert values[("S", 3, 4)] == 3.0
+    assert values[("S", 2, 5)] == 6.0
+    assert ("S", 3, 2) not in values  # nothing spilled

@@ -481,6 +481,16 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
     # below the last row in use (plus room for spills) every cell is empty
     last_row = min(max((k[1] for k in cells), default=1) + 1_000, 1_048_576)
     sheet_of = index.__getitem__
+    texts: dict[Key, str] = {}
+    legacy = {}
+    for key in native:
+        cell = cells[key]
+        text = bound_whole_columns(
+            expand_qualified_names(rewritten.get(key, cell.formula), local_names), last_row)
+        texts[key] = text
+        if not cell.array_ref and not cell.dynamic and needs_legacy_reading(text):
+            legacy[(index[key[0]], key[1], key[2])] = text
+    readings = legacy_readings(model, list(index), legacy)
     for key, cell in cells.items():
         if key in covered:
             continue
@@ -489,12 +499,14 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             if cell.value is not None:
                 model.put(s, cell.row, cell.col, cell.value)
             continue
-        formula = bound_whole_columns(
-            expand_qualified_names(rewritten.get(key, cell.formula), local_names), last_row)
+        formula = texts[key]
         if cell.array_ref and not cell.dynamic:
             ok = model.array_formula(s, parse_range(cell.array_ref), "=" + formula)
         elif cell.dynamic:
             ok = model.formula(s, cell.row, cell.col, "=" + formula)
+        elif (s, cell.row, cell.col) in readings:
+            # a legacy formula with ranges where values are expected: IronCalc's own reading
+            ok = model.formula(s, cell.row, cell.col, readings[(s, cell.row, cell.col)])
         else:
             # a formula saved without dynamic-array metadata: Excel reads it as =@(...)
             ok = model.formula(s, cell.row, cell.col, "=@(" + formula + ")")
@@ -562,6 +574,153 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         for r in range(rect[0], rect[2] + 1):
             for c in range(rect[1], rect[3] + 1):
                 out.values[(key[0], r, c)] = model.get(s, r, c)
+    return out
+
+
+# --- legacy formulas -----------------------------------------------------------------------------
+
+#: Functions whose range arguments Excel takes as ranges, never intersecting them with the
+#: formula's row or column: a legacy formula that uses ranges only as their arguments means
+#: the same with ``=@(...)`` around it.
+_RANGE_ARG_FUNCTIONS = frozenset("""
+SUM SUMSQ SUMIF SUMIFS SUMPRODUCT AVERAGE AVERAGEA AVERAGEIF AVERAGEIFS COUNT COUNTA COUNTBLANK
+COUNTIF COUNTIFS MIN MINA MINIFS MAX MAXA MAXIFS PRODUCT MEDIAN MODE MODE.SNGL LARGE SMALL
+PERCENTILE PERCENTILE.INC PERCENTILE.EXC QUARTILE QUARTILE.INC QUARTILE.EXC RANK RANK.EQ
+RANK.AVG STDEV STDEV.S STDEV.P STDEVA STDEVP VAR VAR.S VAR.P VARA VARP VLOOKUP HLOOKUP LOOKUP
+MATCH XMATCH XLOOKUP INDEX ROWS COLUMNS NPV IRR MIRR XNPV XIRR CORREL PEARSON SLOPE INTERCEPT
+RSQ STEYX FORECAST FORECAST.LINEAR COVAR COVARIANCE.P COVARIANCE.S DEVSQ GEOMEAN HARMEAN KURT
+SKEW AVEDEV TRIMMEAN SUBTOTAL AND OR XOR CONCAT TEXTJOIN NETWORKDAYS NETWORKDAYS.INTL WORKDAY
+WORKDAY.INTL OFFSET IFERROR IFNA IF CHOOSE FVSCHEDULE SERIESSUM""".split())
+_RANGE_RE = re.compile(
+    r"(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Za-z]{1,3}\$?\d*:\$?[A-Za-z]{1,3}\$?\d*")
+
+
+def needs_legacy_reading(formula: str) -> bool:
+    """A formula saved without dynamic-array metadata that ``=@(...)`` would not read as Excel
+    does: a range where one value is expected (``=SIN(A1:A3)``, ``=A1:A3*2``), which Excel
+    intersects with the formula's own row or column."""
+    if ":" not in formula:
+        return False
+    text = _STRING_RE.sub('""', formula) if '"' in formula else formula
+    if not _RANGE_RE.search(text):
+        return False
+    if any(name not in _RANGE_ARG_FUNCTIONS for name in called_functions(text)):
+        return True
+    if "IF(" in text.upper() or "CHOOSE(" in text.upper() or "IFERROR(" in text.upper():
+        # IF's condition and CHOOSE's index are single values: only their other arguments
+        # may be ranges, which this screen cannot tell apart
+        return True
+    for m in _RANGE_RE.finditer(text):
+        before = text[:m.start()].rstrip()[-1:]
+        after = text[m.end():].lstrip()[:1]
+        if before not in ("(", ",") or after not in (")", ","):
+            return True
+    return False
+
+
+_THEME = (
+    '<a:theme xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" name="Office">'
+    '<a:themeElements><a:clrScheme name="Office">' + "".join(
+        f'<a:{tag}><a:srgbClr val="{rgb}"/></a:{tag}>' for tag, rgb in zip(
+            ("dk1", "lt1", "dk2", "lt2", "accent1", "accent2", "accent3", "accent4",
+             "accent5", "accent6", "hlink", "folHlink"),
+            ("000000", "FFFFFF", "44546A", "E7E6E6", "4472C4", "ED7D31", "A5A5A5", "FFC000",
+             "5B9BD5", "70AD47", "0563C1", "954F72"), strict=True))
+    + '</a:clrScheme><a:fontScheme name="Office"><a:majorFont><a:latin typeface="Calibri"/>'
+    '<a:ea typeface=""/><a:cs typeface=""/></a:majorFont><a:minorFont>'
+    '<a:latin typeface="Calibri"/><a:ea typeface=""/><a:cs typeface=""/></a:minorFont>'
+    '</a:fontScheme><a:fmtScheme name="Office"/></a:themeElements></a:theme>')
+_STYLES = (
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="1"><fill><patternFill/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+    '</cellStyleXfs><cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" '
+    'xfId="0"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+    'builtinId="0"/></cellStyles></styleSheet>')
+
+
+def _legacy_package(sheets: list[str], formulas: dict) -> bytes:
+    """A minimal .xlsx holding only ``formulas`` ({(sheet index, row, col): text}), written
+    here from text the hardened reader read, for IronCalc's reading of legacy formulas."""
+    import io
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    from xlmodel.ooxml import make_ref
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("[Content_Types].xml", (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            "</Types>"))
+        z.writestr("_rels/.rels", (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            f'relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>'))
+        z.writestr("xl/workbook.xml", (
+            f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>' + "".join(
+                f'<sheet name={quoteattr(name)} sheetId="{k + 1}" r:id="rId{k + 1}"/>'
+                for k, name in enumerate(sheets)) + "</sheets></workbook>"))
+        z.writestr("xl/_rels/workbook.xml.rels", (
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'relationships">' + "".join(
+                f'<Relationship Id="rId{k + 1}" Type="{rel}/worksheet" '
+                f'Target="worksheets/sheet{k + 1}.xml"/>' for k in range(len(sheets)))
+            + "</Relationships>"))
+        z.writestr("xl/styles.xml", _STYLES)
+        z.writestr("xl/theme/theme1.xml", _THEME)
+        by_sheet: dict[int, dict[int, list]] = {}
+        for (s, r, c), text in sorted(formulas.items()):
+            by_sheet.setdefault(s, {}).setdefault(r, []).append((c, text))
+        for k in range(len(sheets)):
+            rows = by_sheet.get(k, {})
+            body = "".join(
+                f'<row r="{r}">' + "".join(
+                    f'<c r="{make_ref(r, c)}"><f>{escape(text)}</f><v>0</v></c>'
+                    for c, text in cells)
+                + "</row>" for r, cells in sorted(rows.items()))
+            z.writestr(f"xl/worksheets/sheet{k + 1}.xml",
+                       f'<worksheet xmlns="{main}"><sheetData>{body}</sheetData></worksheet>')
+    return out.getvalue()
+
+
+def legacy_readings(model: _Model, sheets: list[str], formulas: dict) -> dict:
+    """IronCalc's reading of legacy formulas, with ``@`` where Excel intersects a range
+    (``SIN(A1:A3)`` -> ``SIN(@A1:A3)``): {(sheet index, row, col): formula text}. Formulas
+    it cannot read are left out (they get ``=@(...)``)."""
+    import os
+    import tempfile
+
+    if not formulas:
+        return {}
+    data = _legacy_package(sheets, formulas)
+    with tempfile.TemporaryDirectory(prefix="xlmodel-legacy-") as tmp:
+        path = os.path.join(tmp, "legacy.xlsx")
+        with open(path, "wb") as f:
+            f.write(data)
+        try:
+            read = model.ic.load_from_xlsx(path, "en", "UTC")
+        except Exception:  # noqa: BLE001 - then every formula gets =@(...)
+            return {}
+        except BaseException as exc:  # noqa: BLE001
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise WorkbookError(f"the formula engine failed while reading legacy formulas: "
+                                f"{type(exc).__name__}: {_first_line(exc)}") from None
+    out = {}
+    for key in formulas:
+        try:
+            text = read.get_cell_formula(*key)
+        except Exception:  # noqa: BLE001
+            continue
+        if isinstance(text, str) and text.startswith("="):
+            out[key] = text
     return out
 
 
