@@ -361,7 +361,14 @@ def _check(path, mode, rtol, atol, limits) -> Report:
             from xlmodel.tables import read_tables
 
             tables = read_tables(path, wb.data, **limits)
-        rec = engine.recalculate(wb.data, OurCalls(wb), cells=wb.saved.cells, tables=tables)
+        try:
+            rec = engine.recalculate(wb.data, OurCalls(wb), cells=wb.saved.cells,
+                                     tables=tables)
+        except (WorkbookError, KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except Exception as exc:  # a bug here must still be one line, never a traceback
+            raise WorkbookError(f"{path}: full recalculation failed: {type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
         ours = set(wb.udf_keys)
         for key, (reason, detail) in rec.not_recomputed.items():
             if key not in ours:
