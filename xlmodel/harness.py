@@ -364,7 +364,7 @@ def _check(path, mode, rtol, atol, limits) -> Report:
         try:
             rec = engine.recalculate(wb.data, OurCalls(wb), cells=wb.saved.cells,
                                      tables=tables)
-        except (WorkbookError, KeyboardInterrupt, SystemExit, MemoryError):
+        except (WorkbookError, KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:  # a bug here must still be one line, never a traceback
             raise WorkbookError(f"{path}: full recalculation failed: {type(exc).__name__}: "
