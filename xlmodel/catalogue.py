@@ -709,6 +709,16 @@ def _invoke(fn: ExcelFunction, raw: list) -> list[list]:
             except InputError as exc:
                 raise call_error(exc) from None
             return to_cells(result, fn.nan_error, fn.nan_message)
+        scalars = _scalar_arguments(named)
+        if scalars is not None:
+            # one value per argument, the common call from a cell: no broadcasting to do
+            try:
+                result = fn.compute(**scalars, **fixed)
+            except InputError as exc:
+                raise call_error(exc) from None
+            value = np.asarray(result, dtype=float).reshape(-1)
+            if value.size == 1:
+                return to_cells([[value[0]]], fn.nan_error, fn.nan_message)
         cells = Elementwise(named).apply(fn.compute, **fixed)
         return to_cells(cells, fn.nan_error, fn.nan_message)
     kwargs = {}
@@ -725,6 +735,28 @@ def _invoke(fn: ExcelFunction, raw: list) -> list[list]:
         else:  # a NUMBER argument of a table function: one cell
             kwargs[a.name] = scalar_number(a.name, single(a.name, value), a.default)
     return to_cells(fn.compute(**kwargs))
+
+
+def _scalar_arguments(named) -> dict | None:
+    """{name: float} when every argument is one finite number (or blank with a default);
+    None when :class:`Elementwise` must look at them (ranges, text, errors, NaN)."""
+    out = {}
+    for name, value, default in named:
+        if type(value) is list and len(value) == 1 and type(value[0]) is list and len(
+                value[0]) == 1:
+            value = value[0][0]
+        if value is None:
+            if default is None:
+                return None
+            value = default
+        if type(value) is not float or not (value == value) or value in (_INF, -_INF):
+            if not (type(value) is float and value in (_INF, -_INF) and value == default):
+                return None
+        out[name] = value
+    return out
+
+
+_INF = float("inf")
 
 
 # Optional NUMBER arguments without a default: what "not given" means to the model.
