@@ -20,6 +20,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "udfs")]
 import xlmodel_udfs  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
+from xlmodel import catalogue  # noqa: E402
 from xlmodel.catalogue import invoke  # noqa: E402
 
 N = 10_000
@@ -49,6 +50,14 @@ def main():
     k = 2000
     direct = timed(lambda: [invoke("ANNUALIZED_TOKEN_RETURN", [[1.5]]) for _ in range(k)]) / k
     breakeven = timed(lambda: [invoke("BREAKEVEN_LAUNCH_COST", "essay") for _ in range(k)]) / k
+
+    def uncached(name, *args):
+        catalogue._CALLS.clear()
+        return invoke(name, *args)
+
+    first = timed(lambda: [uncached("ANNUALIZED_TOKEN_RETURN", [[1.5]]) for _ in range(k)]) / k
+    first_breakeven = timed(lambda: [uncached("BREAKEVEN_LAUNCH_COST", "essay")
+                                     for _ in range(k)]) / k
     ojs_calls = [("ANNUALIZED_TOKEN_RETURN", [[[1.5]], None])] * k
     ojs = timed(lambda: asyncio.run(officejs_calls(ojs_calls))) / k
 
@@ -59,10 +68,17 @@ def main():
     scalar_ojs = timed(lambda: asyncio.run(officejs_calls(
         [("ANNUALIZED_TOKEN_RETURN", [[h], None]) for h in halvings])), 1)
 
-    print("per-call overhead, ANNUALIZED_TOKEN_RETURN(1.5):")
-    print(f"  direct (catalogue)          {direct * 1e6:8.1f} us")
-    print(f"  Office.js path (xlwings)    {ojs * 1e6:8.1f} us")
-    print(f"  BREAKEVEN_LAUNCH_COST direct {breakeven * 1e6:7.1f} us")
+    target = 30.0
+    print(f"one scalar call through the catalogue (target <= {target:.0f} us):")
+    print(f"  ANNUALIZED_TOKEN_RETURN(1.5), first call     {first * 1e6:8.1f} us  "
+          f"{first * 1e6 / target:5.2f}x target")
+    print(f"  ANNUALIZED_TOKEN_RETURN(1.5), repeated call  {direct * 1e6:8.1f} us  "
+          f"{direct * 1e6 / target:5.2f}x target (identical pure calls are remembered)")
+    print(f"  BREAKEVEN_LAUNCH_COST(\"essay\"), first call   {first_breakeven * 1e6:8.1f} us  "
+          f"{first_breakeven * 1e6 / target:5.2f}x target")
+    print(f"  BREAKEVEN_LAUNCH_COST(\"essay\"), repeated     {breakeven * 1e6:8.1f} us  "
+          f"{breakeven * 1e6 / target:5.2f}x target")
+    print(f"  Office.js path (xlwings), repeated call      {ojs * 1e6:8.1f} us")
     print(f"{N:,} cells of ANNUALIZED_TOKEN_RETURN:")
     print(f"  direct:    one range call {range_direct * 1e3:8.1f} ms   {N:,} scalar calls "
           f"{scalar_direct * 1e3:8.1f} ms   ratio {scalar_direct / range_direct:6.1f}x")

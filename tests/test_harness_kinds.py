@@ -10,7 +10,6 @@ import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
 from xlmodel import harness, ooxml
-from xlmodel.errors import WorkbookError
 
 
 def cli(*args):
@@ -63,17 +62,55 @@ def test_tampered_cell_inside_a_legacy_array_is_caught(kinds, tmp_path, mode):
 
 
 @pytest.mark.parametrize("mode", harness.MODES)
-def test_a_function_the_harness_cannot_evaluate_stops_the_check(tmp_path, mode):
+def test_our_call_that_cannot_be_recomputed_fails_the_check(tmp_path, mode):
+    """Our calls are computed by the catalogue's evaluator, which has no DATE: the cell
+    cannot be recomputed, and that fails the check (exit 1) rather than being skipped."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "S"
     ws["A1"] = "=ANNUALIZED_TOKEN_RETURN(1)+DATE(2020,1,1)"
     path = tmp_path / "date.xlsx"
     wb.save(path)
-    with pytest.raises(WorkbookError, match=r"S!A1: unknown function DATE"):
-        harness.check(path, mode)
+    report = harness.check(path, mode)
+    assert [(m.where, m.kind) for m in report.mismatches] == [("S!A1", "not recomputed")]
+    assert "unknown function DATE" in str(report.mismatches[0].recomputed)
     run = cli("check", "--mode", mode, path)
-    assert run.returncode == 2 and run.stderr.count("\n") == 1
+    assert run.returncode == 1 and "unknown function DATE" in run.stdout, run.stdout
+
+
+def test_a_native_cell_no_engine_can_compute_keeps_its_value_and_is_reported(tmp_path):
+    """One cell with a function no engine has does not stop the workbook: it keeps its
+    saved value, its dependents are computed from it, and --strict makes it a failure."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "S"
+    ws["A1"] = 3
+    ws["B1"] = "=NO_SUCH_FUNCTION(A1)"
+    ws["C1"] = "=B1*2"
+    ws["D1"] = "=[1]Other!A1"
+    ws["E1"] = "=SUM(S:T!A1)"
+    path = tmp_path / "unknown.xlsx"
+    wb.save(path)
+    ooxml.write_cached_values(path, path, {("S", "B1"): 5.0, ("S", "C1"): 10.0,
+                                           ("S", "D1"): 1.0, ("S", "E1"): 2.0})
+    report = harness.check(path, "full")
+    assert report.ok and report.checked == 1  # C1, from B1's saved value
+    assert report.reasons() == {"function no engine has": 1, "external link": 1,
+                                "3-D reference": 1}
+    assert report.not_recomputed[("S", "B1")][1] == "NO_SUCH_FUNCTION"
+    strict = harness.check(path, "full", strict=True)
+    assert sorted(m.where for m in strict.mismatches) == ["S!B1", "S!D1", "S!E1"]
+    run = cli("check", "--mode", "full", path)
+    assert run.returncode == 0 and "3 not recomputed" in run.stdout, run.stdout
+    assert cli("check", "--mode", "full", "--strict", path).returncode == 1
+    junit = tmp_path / "report.xml"
+    assert cli("check", "--mode", "full", "--junit", junit, path).returncode == 0
+    assert "function no engine has: 1" in junit.read_text() and "<failure" not in (
+        junit.read_text())
+    before = path.read_bytes()
+    assert cli("calc", path).returncode == 0
+    assert ooxml.read_workbook(path).value("S", "B1") == 5.0  # calc never overwrites it
+    assert path.read_bytes() == before
 
 
 def test_bad_options_and_unwritable_reports_are_usage_errors(kinds, tmp_path):

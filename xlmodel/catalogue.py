@@ -726,6 +726,87 @@ def invoke(name: str, *raw_args) -> list[list]:
     whole call fails. Any other exception is a bug, and the adapters turn it into #VALUE!
     rather than a traceback in a cell.
     """
+    key = _call_key(name, raw_args)
+    if key is not None:
+        hit = _CALLS.get(key)
+        if hit is not None:
+            if isinstance(hit, CallError):
+                raise CallError(hit.error.code, hit.error.message)
+            return [list(row) for row in hit]
+    try:
+        result = _call(name, raw_args)
+    except CallError as exc:
+        if key is not None:
+            _remember(key, exc)
+        raise
+    if key is not None:
+        _remember(key, [list(row) for row in result])
+    return result
+
+
+#: Results of recent calls by their arguments. Every catalogue function is pure (the same
+#: arguments give the same result; MONTE_CARLO is seeded), so a workbook that makes the same
+#: call in many cells computes it once.
+_CALLS: dict = {}
+_CALLS_MAX = 4096
+#: Calls with more argument cells than this are not remembered (the key would cost more
+#: than it saves).
+_KEY_CELLS_MAX = 256
+
+
+def _remember(key, value) -> None:
+    if len(_CALLS) >= _CALLS_MAX:
+        _CALLS.clear()
+    _CALLS[key] = value
+
+
+def _call_key(name, raw_args):
+    """A hashable key of a call, or None when an argument is too big or unusual to key."""
+    parts = [str(name).upper()]
+    budget = _KEY_CELLS_MAX
+    for a in raw_args:
+        if isinstance(a, np.ndarray):
+            a = a.tolist()
+        if isinstance(a, (list, tuple)):
+            rows = a if a and isinstance(a[0], (list, tuple)) else [a]
+            frozen = []
+            for row in rows:
+                if not isinstance(row, (list, tuple)):
+                    return None
+                budget -= len(row)
+                if budget < 0:
+                    return None
+                cells = tuple(_cell_key(x) for x in row)
+                if None in cells:
+                    return None
+                frozen.append(cells)
+            parts.append(("grid", len(rows) if a and isinstance(a[0], (list, tuple)) else 0,
+                          tuple(frozen)))
+        else:
+            k = _cell_key(a)
+            if k is None:
+                return None
+            parts.append(k)
+    return tuple(parts)
+
+
+def _cell_key(x):
+    # typed, so that 1, 1.0 and True (equal in Python) stay different calls
+    if x is None:
+        return ("blank",)
+    t = type(x)
+    if t is float or t is str or t is bool or t is int:
+        if t is float and x != x:
+            return ("nan",)
+        return (t.__name__, x)
+    if isinstance(x, np.generic):
+        return _cell_key(x.item())
+    if isinstance(x, ExcelError):
+        return ("error", x.code, x.message)
+    return None
+
+
+def _call(name, raw_args) -> list[list]:
     fn = get_function(name)
     if len(raw_args) > len(fn.args):
         raise CallError("#VALUE!", f"{fn.name} takes at most {len(fn.args)} arguments, "
@@ -760,6 +841,16 @@ def _invoke(fn: ExcelFunction, raw: list) -> list[list]:
             except InputError as exc:
                 raise call_error(exc) from None
             return to_cells(result, fn.nan_error, fn.nan_message)
+        scalars = _scalar_arguments(named)
+        if scalars is not None:
+            # one value per argument, the common call from a cell: no broadcasting to do
+            try:
+                result = fn.compute(**scalars, **fixed)
+            except InputError as exc:
+                raise call_error(exc) from None
+            value = np.asarray(result, dtype=float).reshape(-1)
+            if value.size == 1:
+                return to_cells([[value[0]]], fn.nan_error, fn.nan_message)
         cells = Elementwise(named).apply(fn.compute, **fixed)
         return to_cells(cells, fn.nan_error, fn.nan_message)
     kwargs = {}
@@ -776,6 +867,28 @@ def _invoke(fn: ExcelFunction, raw: list) -> list[list]:
         else:  # a NUMBER argument of a table function: one cell
             kwargs[a.name] = scalar_number(a.name, single(a.name, value), a.default)
     return to_cells(fn.compute(**kwargs))
+
+
+def _scalar_arguments(named) -> dict | None:
+    """{name: float} when every argument is one finite number (or blank with a default);
+    None when :class:`Elementwise` must look at them (ranges, text, errors, NaN)."""
+    out = {}
+    for name, value, default in named:
+        if type(value) is list and len(value) == 1 and type(value[0]) is list and len(
+                value[0]) == 1:
+            value = value[0][0]
+        if value is None:
+            if default is None:
+                return None
+            value = default
+        if type(value) is not float or not (value == value) or value in (_INF, -_INF):
+            if not (type(value) is float and value in (_INF, -_INF) and value == default):
+                return None
+        out[name] = value
+    return out
+
+
+_INF = float("inf")
 
 
 # Optional NUMBER arguments without a default: what "not given" means to the model.

@@ -65,6 +65,7 @@ def _check(args: argparse.Namespace) -> int:
     for path in args.workbooks:
         try:
             report = harness.check(path, args.mode, rtol=args.rtol, atol=args.atol,
+                                   strict=getattr(args, "strict", False),
                                    max_cells=args.max_cells, max_rows=args.max_rows)
         except WorkbookError as exc:
             errors[path] = str(exc)
@@ -207,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local (default) or full")
     p.add_argument("--rtol", type=_tolerance, default=1e-9, help="relative tolerance (1e-9)")
     p.add_argument("--atol", type=_tolerance, default=1e-12, help="absolute tolerance (1e-12)")
+    p.add_argument("--strict", action="store_true",
+                   help="count the cells that cannot be recomputed (external links, 3-D "
+                   "references, data tables, functions no engine has ...) as failures")
     p.add_argument("--json", action="store_true", help="print a JSON report")
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("--update", action="store_true",

@@ -5,12 +5,15 @@ Two modes:
 * ``local``: each cell that calls one of our functions is recomputed from the *saved*
   values of its arguments (argument expressions and nested calls are evaluated too). A
   regression in one function shows up alone, whatever the rest of the chain does.
-* ``full``: the whole workbook is recomputed from its input cells, native formulas and our
-  functions alike, and every formula cell is compared.
+* ``full``: the whole workbook is recomputed from its input cells, native formulas on
+  IronCalc (:mod:`xlmodel.engine`) and our functions by the catalogue, and every formula
+  cell is compared. A cell that cannot be recomputed (an external link, a 3-D reference,
+  a data table, a function no engine has ...) keeps its saved value and is reported as
+  *not recomputed*, with its reason; ``strict`` makes those failures.
 
-Nothing in a file is ever executed: formulas are parsed and compiled by
-:mod:`xlmodel.formula`, macros are ignored, and :mod:`xlmodel.ooxml` reads the package
-with limits on size, ratio and cell count.
+Nothing in a file is ever executed: :mod:`xlmodel.ooxml` reads the package first, with
+limits on size, ratio and cell count, and the engines only ever see what it read (formula
+text, cell by cell); macros are ignored.
 """
 
 from __future__ import annotations
@@ -19,16 +22,12 @@ import contextlib
 import gc
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlmodel import ooxml, udf_bridge
-from xlmodel.catalogue import FUNCTIONS
+from xlmodel import ooxml
 from xlmodel.errors import ExcelError, WorkbookError, as_excel_error
-from xlmodel.formula import Engine, Formula, find_calls
-from xlmodel.formula.tokenizer import FormulaError
-from xlmodel.formula.values import as_array, resize
 
 MODES = ("local", "full")
 #: Limits on what the harness reads. A model workbook of half a million cells is already
@@ -52,7 +51,8 @@ class Mismatch:
     recomputed: object
     difference: float | None
     kind: str = "value"
-    """"value", or "spill size" when a spilled range changed shape."""
+    """"value", "spill size" when a spilled range changed shape, or "not recomputed"
+    (strict checks, and our own calls that could not be recomputed)."""
 
     @property
     def where(self) -> str:
@@ -76,10 +76,21 @@ class Report:
     """(sheet, ref) -> saved value of every compared cell."""
     formulas: dict = field(default_factory=dict, repr=False)
     """(sheet, ref) -> the formula that computes it (the spill's, for a filled cell)."""
+    not_recomputed: dict = field(default_factory=dict)
+    """(sheet, ref) -> (reason, detail, formula) of each formula cell that kept its saved
+    value; :data:`xlmodel.engine.REASONS` lists the reasons."""
+    strict: bool = False
 
     @property
     def ok(self) -> bool:
         return not self.mismatches
+
+    def reasons(self) -> dict[str, int]:
+        """How many cells were not recomputed, by reason."""
+        counts: dict[str, int] = {}
+        for reason, _detail, _formula in self.not_recomputed.values():
+            counts[reason] = counts.get(reason, 0) + 1
+        return counts
 
 
 # --- comparison -------------------------------------------------------------------------------
@@ -87,6 +98,8 @@ class Report:
 def same(saved, recomputed, rtol: float = RTOL, atol: float = ATOL) -> bool:
     """Saved and recomputed values agree: numbers within tolerance, text, booleans and error
     values as themselves (#NUM! equals #NUM!). Blank and empty text are the same."""
+    if type(saved) is float and type(recomputed) is float:  # the common case
+        return abs(saved - recomputed) <= atol + rtol * abs(saved)
     if saved == "" or saved is None:
         return recomputed is None or recomputed == ""
     s_err, r_err = as_excel_error(saved), as_excel_error(recomputed)
@@ -95,6 +108,9 @@ def same(saved, recomputed, rtol: float = RTOL, atol: float = ATOL) -> bool:
         return saved.split(" ", 1)[0].upper() == r_err.code
     if s_err is not None or r_err is not None:
         return s_err == r_err
+    if isinstance(recomputed, bool) and type(saved) is float and saved in (0.0, 1.0):
+        # LibreOffice saves a logical result as the number 1 or 0 (t="n", BOOLEAN format)
+        return saved == float(recomputed)
     if isinstance(saved, bool) or isinstance(recomputed, bool):
         return type(saved) is type(recomputed) and saved == recomputed
     if isinstance(saved, (int, float)) and isinstance(recomputed, (int, float)):
@@ -118,7 +134,9 @@ def difference(saved, recomputed) -> float | None:
 @dataclass
 class _Loaded:
     data: ooxml.WorkbookData
-    engine: Engine
+    engine: object
+    """The formula engine of :mod:`xlmodel.formula`, with only our calls (and array
+    anchors) as formulas: it evaluates the cells that call our functions."""
     saved: dict
     """(sheet, row, col) -> saved value of every cell."""
     formulas: dict
@@ -126,75 +144,200 @@ class _Loaded:
     udf_keys: list
     """Formula cells that call one of our functions."""
     mode: str = "full"
+    fixed_keys: list = field(default_factory=list)
+    """Native formula cells full mode computes on the Python side (:mod:`xlmodel.fixes`)."""
 
 
 def _called_names(text: str) -> list[str]:
-    try:
-        return [c.name for c in find_calls(text)]
-    except FormulaError:
-        return []
+    from xlmodel.engine import called_names
+
+    return called_names(text)
 
 
 def _may_call_ours(text: str) -> bool:
     # Every spelling of our functions contains the catalogue name itself: a substring test
-    # spares parsing the (many) native formulas twice.
-    upper = text.upper()
-    return any(name in upper for name in _OUR_NAMES)
+    # spares parsing the (many) native formulas.
+    return _our_names_re().search(text.upper()) is not None
 
 
-_OUR_NAMES = tuple(f.name for f in FUNCTIONS)
+_NAMES: list = []
+
+
+def _our_names_re():
+    if not _NAMES:
+        import re
+
+        from xlmodel.catalogue import FUNCTIONS
+
+        names = sorted((f.name for f in FUNCTIONS), key=len, reverse=True)
+        # upper-cased text and a case-sensitive pattern: ten times faster than IGNORECASE
+        _NAMES.append(re.compile("|".join(map(re.escape, names))))
+    return _NAMES[0]
 
 
 def load(path: str | os.PathLike[str], mode: str = "full", **limits) -> _Loaded:
-    """Read a workbook and build an engine with our functions registered in every spelling.
+    """Read a workbook (through the hardened reader) and find the cells calling our functions.
 
-    In local mode only the cells that call our functions (and spill anchors, which ``#``
-    references need) are formulas to the engine; every other cell is its saved value.
+    The engine returned evaluates our calls: only those cells (and array anchors, which
+    ``#`` references need) are formulas to it; every other cell is a value, set before
+    each evaluation (the saved values in local mode, IronCalc's in full mode).
     """
+
     limits.setdefault("max_cells", MAX_CELLS)
     limits.setdefault("max_rows", MAX_ROWS)
-    data = ooxml.read_workbook(path, **limits)
-    cells, saved, formulas, udf_keys, called = {}, {}, {}, [], set()
+    return from_data(ooxml.read_workbook(path, **limits), mode)
+
+
+def from_data(data: ooxml.WorkbookData, mode: str = "full") -> _Loaded:
+    """:func:`load` for a workbook the reader has already read."""
+    from xlmodel import udf_bridge
+    from xlmodel.formula import Engine, Formula
+
+    cells, by_key, formulas, udf_keys, called, fixed_keys = {}, {}, {}, [], set(), []
     for cell in data.iter_cells():
         key = (cell.sheet, cell.row, cell.col)
-        saved[key] = cell.value
+        by_key[key] = cell
         if cell.formula is None:
-            if cell.value is not None:
-                cells[key] = cell.value
-            continue
+            continue  # values reach the engine through set_values
         formulas[key] = cell
         ours = False
         if _may_call_ours(cell.formula):
             names = _called_names(cell.formula)
             called.update(names)
             ours = any(udf_bridge.catalogue_name(n) for n in names)
+        fixed = not ours and _needs_fix(cell.formula)
         if ours:
             udf_keys.append(key)
-        if mode == "full" or ours or cell.array_ref is not None:
+        elif fixed:
+            fixed_keys.append(key)
+        if ours or fixed or cell.array_ref is not None:
             cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
-        elif cell.value is not None:
-            cells[key] = cell.value
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
     local_names = {(n.scope, n.name): n.text for n in data.defined_names if not n.workbook_scoped}
     engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
                     local_names=local_names)
     udf_bridge.register(engine, called)
-    return _Loaded(data, engine, saved, formulas, udf_keys, mode)
+    if fixed_keys:
+        from xlmodel.fixes import FIXES
+
+        for name, fn in FIXES.items():
+            engine.register_function(name, fn)
+    return _Loaded(data, engine, _Saved(by_key), formulas, udf_keys, mode, fixed_keys)
+
+
+_FIX_HINT: list = []
+
+
+def _needs_fix(formula: str) -> bool:
+    """The formula calls a function IronCalc gets wrong (:mod:`xlmodel.fixes`) and only
+    functions the Python side has, so full mode computes it there."""
+    if not _FIX_HINT:
+        import re
+
+        from xlmodel.fixes import FIXES
+        from xlmodel.formula import NATIVE_FUNCTIONS
+
+        _FIX_HINT.append(re.compile("|".join(re.escape(n + "(") for n in FIXES)))
+        _FIX_HINT.append(frozenset(NATIVE_FUNCTIONS) | frozenset(FIXES))
+    if _FIX_HINT[0].search(formula.upper()) is None:
+        return False
+    from xlmodel.engine import called_functions
+
+    return set(called_functions(formula)) <= _FIX_HINT[1]
+
+
+class _Saved(Mapping):
+    """(sheet, row, col) -> saved value, a view of the cells read (no second copy)."""
+
+    __slots__ = ("cells",)
+
+    def __init__(self, cells: dict):
+        self.cells = cells
+
+    def __getitem__(self, key):
+        return self.cells[key].value
+
+    def get(self, key, default=None):
+        cell = self.cells.get(key)
+        return default if cell is None else cell.value
+
+    def __iter__(self):
+        return iter(self.cells)
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def items(self):
+        return ((k, c.value) for k, c in self.cells.items())
+
+
+class OurCalls:
+    """Our calls, for :func:`xlmodel.engine.recalculate`: evaluated by the formula engine of
+    :mod:`xlmodel.formula` from the values IronCalc gives the cells they read."""
+
+    def __init__(self, wb: _Loaded):
+        self.wb = wb
+        self.keys = list(wb.udf_keys) + (list(wb.fixed_keys) if wb.mode == "full" else [])
+
+    def inputs(self):
+        engine, seen, known = self.wb.engine, set(), {}
+        for key in self.keys:
+            text = self.wb.formulas[key].formula
+            if (text, key[0]) in known:
+                continue
+            try:
+                refs = engine.references(text, key[0])
+            except Exception:  # noqa: BLE001 - evaluating it gives the error value
+                continue
+            known[(text, key[0])] = True
+            for ref in refs:
+                r2 = min(ref.r2, ooxml.MAX_ROW) if ref.r2 is not None else ooxml.MAX_ROW
+                c2 = min(ref.c2, ooxml.MAX_COL) if ref.c2 is not None else ooxml.MAX_COL
+                rect = (ref.sheet, ref.r1 or 1, ref.c1 or 1, r2, c2)
+                if rect not in seen:
+                    seen.add(rect)
+                    yield _clip(rect, self.wb)
+
+    def compute(self, values: dict) -> dict:
+        self.wb.engine.set_values(values)
+        return self.wb.engine.evaluate_cells(self.keys)
+
+
+def _clip(rect, wb: _Loaded):
+    """A whole-column or whole-row reference read only as far as the sheet has cells."""
+    sheet, r1, c1, r2, c2 = rect
+    cells = wb.data.cells.get(sheet, {})
+    if r2 - r1 > 10_000 or c2 - c1 > 1_000:
+        rows = [c.row for c in cells.values()] or [1]
+        cols = [c.col for c in cells.values()] or [1]
+        r2, c2 = min(r2, max(rows) + 1_000), min(c2, max(cols) + 100)
+    return sheet, r1, c1, max(r1, r2), max(c1, c2)
 
 
 # --- checking ---------------------------------------------------------------------------------
 
 def check(path: str | os.PathLike[str], mode: str = "local", *, rtol: float = RTOL,
-          atol: float = ATOL, **limits) -> Report:
+          atol: float = ATOL, strict: bool = False, **limits) -> Report:
     """Recompute a workbook in ``mode`` and compare with its saved values.
 
+    A cell that cannot be recomputed keeps its saved value and is listed in
+    ``Report.not_recomputed`` with its reason; with ``strict`` each is also a mismatch. A
+    call to one of our functions is always recomputed, or it is a mismatch.
+
     Raises WorkbookError (one line) for a file that cannot be read or evaluated: not a
-    workbook, hostile content, a reference to a missing sheet, a circular reference.
+    workbook, hostile content, a limit passed, a failure inside the formula engine.
     """
     if mode not in MODES:
         raise WorkbookError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     with _no_gc():
-        return _check(path, mode, rtol, atol, limits)
+        report = _check(path, mode, rtol, atol, limits)
+    report.strict = strict
+    if strict:
+        for (sheet, ref), (reason, detail, formula) in report.not_recomputed.items():
+            report.mismatches.append(Mismatch(sheet, ref, formula, "(saved value kept)",
+                                              f"not recomputed: {reason} ({detail})", None,
+                                              kind="not recomputed"))
+    return report
 
 
 @contextlib.contextmanager
@@ -215,10 +358,39 @@ def _check(path, mode, rtol, atol, limits) -> Report:
     wb = load(path, mode, **limits)
     report = Report(str(path), mode, udf_cells=len(wb.udf_keys))
     if mode == "full":
-        values = wb.engine.calculate()
-        spills = wb.engine.spills
-        keys = list(wb.formulas)
-        results = {k: values.get(k) for k in keys}
+        from xlmodel import engine
+
+        tables = None
+        if any("[" in cell.formula for cell in wb.formulas.values()):
+            from xlmodel.tables import read_tables
+
+            tables = read_tables(path, wb.data, **limits)
+        try:
+            rec = engine.recalculate(wb.data, OurCalls(wb), cells=wb.saved.cells,
+                                     tables=tables)
+        except (WorkbookError, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # a bug here must still be one line, never a traceback
+            raise WorkbookError(f"{path}: full recalculation failed: {type(exc).__name__}: "
+                                f"{str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
+        ours = set(wb.udf_keys)
+        for key, (reason, detail) in rec.not_recomputed.items():
+            if key not in ours:
+                cell = wb.formulas[key]
+                report.not_recomputed[(key[0], cell.ref)] = (reason, detail,
+                                                             "=" + cell.formula)
+        results = {}
+        spills = {}
+        for key in wb.formulas:
+            if key in rec.not_recomputed:
+                continue
+            if key in rec.ours:
+                results[key] = rec.ours[key]
+                continue
+            results[key] = _native_grid(wb, rec, key)
+            if key in rec.spills:
+                spills[key] = rec.spills[key]
+        keys = [k for k in wb.formulas if k in results]
     else:
         wb.engine.set_values(wb.saved)
         keys = wb.udf_keys
@@ -228,33 +400,64 @@ def _check(path, mode, rtol, atol, limits) -> Report:
             if _is_array(v):
                 rows, cols = len(v), len(v[0])
                 spills[k] = (k[1], k[2], k[1] + rows - 1, k[2] + cols - 1)
-    _unsupported(wb)
+    udf = set(wb.udf_keys)
+    recomputed, saved, mismatches = report.recomputed, wb.saved, report.mismatches
     for key in keys:
-        _unknown_name(wb, key, results.get(key))
-        _compare_cell(report, wb, key, results.get(key), spills.get(key), rtol, atol)
+        result = results.get(key)
+        if key in udf and _our_call_failed(wb, report, key, result):
+            continue
+        cell = wb.formulas[key]
+        if cell.array_ref is None and not cell.dynamic and not _is_array(result):
+            # the common case: one plain cell
+            value = _plain(result)
+            recomputed[(key[0], cell.ref)] = value
+            report.saved[(key[0], cell.ref)] = saved.get(key)
+            report.formulas[(key[0], cell.ref)] = "=" + cell.formula
+            report.checked += 1
+            if not same(saved.get(key), value, rtol, atol):
+                mismatches.append(Mismatch(key[0], cell.ref, "=" + cell.formula,
+                                           saved.get(key), value,
+                                           difference(saved.get(key), value)))
+            continue
+        _compare_cell(report, wb, key, result, spills.get(key), rtol, atol)
     return report
 
 
-def _unsupported(wb: _Loaded) -> None:
-    """A function the engine does not have is a reason to stop, not a mismatch: even under
-    IFERROR, where its #NAME? would silently become the fallback value."""
-    for name, (sheet, row, col) in wb.engine.unknown_functions.items():
-        saved = wb.saved.get((sheet, row, col))
-        if isinstance(saved, ExcelError) and saved.code == "#NAME?":
-            continue  # Excel did not know it either
-        raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: unknown function {name}: "
-                            f"the harness cannot evaluate this formula in {wb.mode} mode")
+def _native_grid(wb: _Loaded, rec, key):
+    """IronCalc's values for a native formula cell: one value, or the grid it fills."""
+    cell = wb.formulas[key]
+    sheet = key[0]
+    if cell.dynamic:
+        r1, c1, r2, c2 = rec.spills.get(key, (key[1], key[2], key[1], key[2]))
+    elif cell.array_ref:
+        r1, c1, r2, c2 = ooxml.parse_range(cell.array_ref)
+    else:
+        return rec.values.get(key)
+    return [[rec.values.get((sheet, r, c)) for c in range(c1, c2 + 1)]
+            for r in range(r1, r2 + 1)]
 
 
-def _unknown_name(wb: _Loaded, key, result) -> None:
+def _our_call_failed(wb: _Loaded, report: Report, key, result) -> bool:
+    """One of our calls that could not be evaluated (a function or a name the engine does
+    not know among its arguments) is a failure of the check, never skipped."""
+    from xlmodel.engine import called_functions
+
+    cell = wb.formulas[key]
+    missing = wb.engine.unknown_functions
+    unknown = [n for n in called_functions(cell.formula) if n in missing] if missing else []
     first = _grid(result)[0][0]
-    if isinstance(first, ExcelError) and first.code == "#NAME?" and (
-            first.message.startswith("unknown name")):
-        saved = wb.saved.get(key)
-        if not (isinstance(saved, ExcelError) and saved.code == "#NAME?"):
-            sheet, row, col = key
-            raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: {first.message}: the "
-                                f"harness cannot evaluate this formula in {wb.mode} mode")
+    saved = wb.saved.get(key)
+    if not unknown:
+        # (an unknown function is a failure even under IFERROR, which would hide it)
+        if not (isinstance(first, ExcelError) and first.code == "#NAME?"):
+            return False
+        if isinstance(saved, ExcelError) and saved.code == "#NAME?":
+            return False  # Excel did not know it either
+    why = (f"unknown function {unknown[0]}" if unknown else first.message or "#NAME?")
+    report.checked += 1
+    report.mismatches.append(Mismatch(key[0], cell.ref, "=" + cell.formula, saved,
+                                      f"not recomputed: {why}", None, kind="not recomputed"))
+    return True
 
 
 def _is_array(v) -> bool:
@@ -294,12 +497,10 @@ def _compare_cell(report: Report, wb: _Loaded, key, result, spill, rtol, atol) -
     elif saved_rect is not None:
         new_rect = saved_rect
         shape = (saved_rect[2] - saved_rect[0] + 1, saved_rect[3] - saved_rect[1] + 1)
-        if _is_array(result) or wb.mode == "local":
-            grid = resize(as_array(result), shape).tolist()
-        else:  # full mode: the engine filled the range in its store
-            grid = [[wb.engine.value(sheet, r, c) for c in range(saved_rect[1],
-                                                                 saved_rect[3] + 1)]
-                    for r in range(saved_rect[0], saved_rect[2] + 1)]
+        from xlmodel.formula.values import array_of, as_array, resize
+
+        grid = resize(array_of(result) if _is_array(result) and isinstance(result, list)
+                      else as_array(result), shape).tolist()
     else:
         new_rect = (row, col, row, col)
         grid = [[_grid(result)[0][0]]]
@@ -341,8 +542,7 @@ def _grid(result) -> list[list]:
 def _cell_of(grid, i, j, wb, sheet, r, c):
     if i < len(grid) and j < len(grid[0]):
         return _plain(grid[i][j])
-    # full mode, a spill the engine wrote to its store (the result was its anchor only)
-    return _plain(wb.engine.value(sheet, r, c))
+    return None
 
 
 def _plain(v):
@@ -380,11 +580,15 @@ def _show(v) -> str:
 
 
 def format_report(report: Report, *, limit: int = 50) -> str:
-    """A readable table of mismatches (or a one-line pass)."""
+    """A readable table of mismatches (or a one-line pass), then the cells that were not
+    recomputed, counted by reason."""
     head = (f"{report.path}: {report.mode} mode, {report.checked} cells checked "
             f"({report.udf_cells} call xlmodel functions)")
+    if report.not_recomputed:
+        head += f", {len(report.not_recomputed)} not recomputed"
+    tail = _not_recomputed_lines(report, limit)
     if report.ok:
-        return head + ": all match"
+        return "\n".join([head + ": all match", *tail])
     rows = [("cell", "formula", "saved", "recomputed", "difference")]
     for m in report.mismatches[:limit]:
         diff = "" if m.difference is None else f"{m.difference:+.3g}"
@@ -400,13 +604,37 @@ def format_report(report: Report, *, limit: int = 50) -> str:
             lines.append("  " + "  ".join("-" * w for w in widths))
     if len(report.mismatches) > limit:
         lines.append(f"  ... and {len(report.mismatches) - limit} more")
-    return "\n".join(lines)
+    return "\n".join(lines + tail)
+
+
+def _not_recomputed_lines(report: Report, limit: int) -> list[str]:
+    if not report.not_recomputed:
+        return []
+    counts = ", ".join(f"{reason}: {n}" for reason, n in report.reasons().items())
+    verdict = "failures (--strict)" if report.strict else "saved values kept"
+    lines = [f"  not recomputed ({verdict}): {counts}"]
+    for k, ((sheet, ref), (reason, detail, formula)) in enumerate(
+            report.not_recomputed.items()):
+        if k >= limit:
+            lines.append(f"    ... and {len(report.not_recomputed) - limit} more")
+            break
+        shown = formula if len(formula) <= 60 else formula[:57] + "..."
+        lines.append(f"    {sheet}!{ref}  {shown}  {reason} ({detail})")
+    return lines
 
 
 def to_json(reports: Iterable[Report]) -> list[dict]:
     return [{
         "path": r.path, "mode": r.mode, "ok": r.ok, "checked": r.checked,
         "udf_cells": r.udf_cells,
+        "strict": r.strict,
+        "not_recomputed": {
+            "count": len(r.not_recomputed),
+            "by_reason": r.reasons(),
+            "cells": [{"cell": f"{sheet}!{ref}", "formula": formula, "reason": reason,
+                       "detail": detail}
+                      for (sheet, ref), (reason, detail, formula) in r.not_recomputed.items()],
+        },
         "mismatches": [{"cell": m.where, "formula": m.formula, "saved": _json(m.saved),
                         "recomputed": _json(m.recomputed), "difference": _json(m.difference),
                         "kind": m.kind} for m in r.mismatches],
@@ -430,13 +658,20 @@ def to_junit(reports: Iterable[Report], errors: dict[str, str] | None = None) ->
     cases = []
     for r in reports:
         name = quoteattr(Path(r.path).name)
-        if r.ok:
+        out = ""
+        if r.not_recomputed:
+            out = ("\n    <system-out>" + escape("\n".join(_not_recomputed_lines(r, 1000)))
+                   + "</system-out>")
+        if r.ok and not out:
             cases.append(f'  <testcase classname="xlmodel.check" name={name}/>')
+        elif r.ok:
+            cases.append(f'  <testcase classname="xlmodel.check" name={name}>{out}\n'
+                         "  </testcase>")
         else:
             msg = quoteattr(f"{len(r.mismatches)} cell(s) differ")
             cases.append(f'  <testcase classname="xlmodel.check" name={name}>\n'
-                         f'    <failure message={msg}>{escape(format_report(r))}</failure>\n'
-                         "  </testcase>")
+                         f'    <failure message={msg}>{escape(format_report(r))}</failure>'
+                         f'{out}\n  </testcase>')
     for path, err in errors.items():
         cases.append(f'  <testcase classname="xlmodel.check" name={quoteattr(Path(path).name)}>'
                      f'\n    <error message={quoteattr(err)}/>\n  </testcase>')

@@ -8,6 +8,7 @@ and the dynamic-array metadata, so the post-processing works on the zip and come
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import zipfile
@@ -15,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlmodel import ooxml, udf_bridge
+from xlmodel import ooxml
 from xlmodel.catalogue import FUNCTIONS
 from xlmodel.errors import WorkbookError
-from xlmodel.formula import NATIVE_FUNCTIONS, Engine, Formula, lint_formula
+from xlmodel.formula import NATIVE_FUNCTIONS, lint_formula
 
 from . import economics
 from .writer import Book
@@ -76,34 +77,50 @@ def vba_project() -> bytes:
 
 
 def compute(path: Path, spills) -> tuple[dict, dict]:
-    """Every formula's value in the saved workbook at ``path``, by (sheet, ref).
+    """Every formula's value in the saved workbook at ``path``, by (sheet, ref): native
+    formulas on IronCalc, our functions by the catalogue (:mod:`xlmodel.engine`).
 
-    Returns (values, spill ranges by anchor).
+    Returns (values, spill ranges by anchor as (r1, c1, r2, c2)).
     """
+    from xlmodel import engine, harness
+
     data = ooxml.read_workbook(path)
     anchors = {(s.sheet, s.anchor) for s in spills}
-    cells = {}
-    for cell in data.iter_cells():
-        key = (cell.sheet, cell.row, cell.col)
-        if cell.formula is not None:
-            dynamic = (cell.sheet, cell.ref) in anchors or cell.dynamic
-            cells[key] = Formula(cell.formula, cell.array_ref, dynamic=dynamic)
-        elif cell.value is not None:
-            cells[key] = cell.value
-    names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
-    engine = Engine(cells, names, data.sheet_names)
-    udf_bridge.register(engine)
-    result = engine.calculate()
-    values = {}
-    for (sheet, row, col), v in result.items():
-        if isinstance(cells.get((sheet, row, col)), Formula):
-            values[(sheet, ooxml.make_ref(row, col))] = v
-    spilled = {}
-    for (sheet, row, col), ref in engine.spills.items():
-        spilled[(sheet, ooxml.make_ref(row, col))] = ref
-        for r in range(ref.r1, ref.r2 + 1):
-            for c in range(ref.c1, ref.c2 + 1):
-                values[(sheet, ooxml.make_ref(r, c))] = result.get((sheet, r, c))
+    marked = {}
+    for sheet, cells in data.cells.items():
+        marked[sheet] = {ref: dataclasses.replace(c, dynamic=True)
+                         if (sheet, ref) in anchors and c.formula is not None else c
+                         for ref, c in cells.items()}
+    data = dataclasses.replace(data, cells=marked)
+    wb = harness.from_data(data)
+    rec = engine.recalculate(data, harness.OurCalls(wb))
+    if rec.not_recomputed:
+        (sheet, row, col), (reason, detail) = next(iter(rec.not_recomputed.items()))
+        raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: cannot be computed: "
+                            f"{reason} ({detail})")
+    values, spilled = {}, {}
+    for key, cell in wb.formulas.items():
+        sheet, row, col = key
+        if key in rec.ours:
+            result = rec.ours[key]
+            grid = result if isinstance(result, list) else [[result]]
+            if cell.dynamic:
+                rect = (row, col, row + len(grid) - 1, col + len(grid[0]) - 1)
+                spilled[(sheet, cell.ref)] = rect
+                for i, line in enumerate(grid):
+                    for j, v in enumerate(line):
+                        values[(sheet, ooxml.make_ref(row + i, col + j))] = v
+            else:
+                values[(sheet, cell.ref)] = grid[0][0]
+            continue
+        if key in rec.spills:
+            rect = rec.spills[key]
+            spilled[(sheet, cell.ref)] = rect
+            for r in range(rect[0], rect[2] + 1):
+                for c in range(rect[1], rect[3] + 1):
+                    values[(sheet, ooxml.make_ref(r, c))] = rec.values.get((sheet, r, c))
+        else:
+            values[(sheet, cell.ref)] = rec.values.get(key)
     return values, spilled
 
 
@@ -130,7 +147,7 @@ def build_template(name: str, outdir: Path) -> Built:
         for s in book.spills:
             got = spilled.get((s.sheet, s.anchor))
             want = ooxml.parse_range(s.ref)
-            if got is None or (got.r1, got.c1, got.r2, got.c2) != want:
+            if got is None or tuple(got) != want:
                 raise WorkbookError(f"{name}: {s.sheet}!{s.anchor} was laid out for {s.ref} "
                                     f"but spills {got}")
         cached = tmp / "cached.xlsx"

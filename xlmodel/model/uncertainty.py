@@ -35,14 +35,22 @@ def call_with_inputs(func: Callable, values: Mapping[str, object]):
     Parameters ``func`` has a default for may be missing from ``values``; a missing
     parameter without a default raises KeyError naming it.
     """
-    sig = inspect.signature(func)
     kwargs = {}
-    for name, param in sig.parameters.items():
-        if name in values and values[name] is not None:
-            kwargs[name] = values[name]
-        elif param.default is inspect.Parameter.empty:
+    for name, required in _parameters(func):
+        value = values.get(name)
+        if value is not None:
+            kwargs[name] = value
+        elif required:
             raise KeyError(f"{func.__name__} needs the input {name!r}")
     return func(**kwargs)
+
+
+@cache
+def _parameters(func: Callable) -> tuple[tuple[str, bool], ...]:
+    """(name, required) of each of ``func``'s parameters: read once per function, since
+    ``inspect.signature`` costs more than most model functions themselves."""
+    return tuple((name, p.default is inspect.Parameter.empty)
+                 for name, p in inspect.signature(func).parameters.items())
 
 
 @dataclass(frozen=True)
