@@ -13,6 +13,7 @@ from __future__ import annotations
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
 from openpyxl.chart.marker import Marker
 from openpyxl.formatting.rule import Rule
+from openpyxl.styles import Font
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.styles.numbers import NumberFormat
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -726,7 +727,7 @@ def _sensitivity_sheet(s: SheetWriter, checks: _Checks) -> None:
     s.spill(first, 1, "=TORNADO(AssumptionsWithRanges,sensitivity_output)", len(ranged), 6,
             fmt="#,##0.00")
     for r in range(first, last + 1):
-        s.ws.cell(row=r, column=1).font = s.ws.cell(row=r, column=1).font.copy(color="595959")
+        s.ws.cell(row=r, column=1).font = Font(color="595959")
         s.cell(r, 7, _if_year(f"A{r}", f"INDEX(input_labels,MATCH(A{r},input_names,0))"))
         s.cell(r, 8, _if_year(f"A{r}", f"INDEX(input_units,MATCH(A{r},input_names,0))"))
         s.cell(r, 9, _if_year(f"A{r}", f"D{r}-sensitivity_base"), fmt="#,##0.00")
@@ -750,6 +751,7 @@ def _sensitivity_sheet(s: SheetWriter, checks: _Checks) -> None:
         chart.series[-1].graphicalProperties.solidFill = colour
     chart.set_categories(Reference(s.ws, min_col=7, min_row=first, max_row=last))
     chart.y_axis.title = "change from base, $/kg (p*, p**) or $/W/yr (costs)"
+    chart.x_axis.title = "input, at its low and high used"
     chart.y_axis.numFmt = "#,##0"
     chart.x_axis.scaling.orientation = "maxMin"
     chart.x_axis.tickLblPos = "low"  # input names beside the plot, not across the bars
