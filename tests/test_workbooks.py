@@ -4,6 +4,8 @@ against LibreOffice as a second formula engine."""
 import functools
 import io
 import re
+import statistics
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -16,7 +18,15 @@ from xlmodel.errors import ExcelError
 from xlmodel.generator.build import TEMPLATES, build_all, lint
 from xlmodel.generator.economics import CLAIMS
 from xlmodel.inputs import INPUTS, SCENARIOS
-from xlmodel.libreoffice import _calls_udf, recalculate, require_soffice
+from xlmodel.libreoffice import (
+    _calls_udf,
+    pdf_page_texts,
+    pdf_word_heights,
+    print_pdf,
+    recalculate,
+    require_soffice,
+    to_pdf,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbooks"
@@ -490,3 +500,76 @@ def test_zip_is_valid_for_spreadsheet_readers():
     data = (COMMITTED / "ai_compute_economics.xlsx").read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert zf.testzip() is None
+
+
+# --- printing ---------------------------------------------------------------------------------
+
+A4 = (595.3, 841.9)  # points
+
+
+def _page_sizes(pdf: Path) -> list[tuple[float, float]]:
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], capture_output=True,
+                          text=True, check=True).stdout
+    return [(float(w), float(h)) for w, h in
+            re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory):
+    require_soffice(pdftoppm=True)
+    out = tmp_path_factory.mktemp("pdf")
+    path = COMMITTED / "ai_compute_economics.xlsx"
+    pdf = out / "as-rendered.pdf"
+    pages = print_pdf(path, pdf, udf_names=function_names(), skip_sheets=())
+    return path, pdf, pages
+
+
+def test_printing_gives_every_visible_sheet_on_a4_and_never_the_conf_sheet(printed):
+    path, pdf, pages = printed
+    wb = openpyxl.load_workbook(path)
+    visible = [ws.title for ws in wb.worksheets if ws.sheet_state == "visible"]
+    assert list(dict.fromkeys(pages)) == visible
+    texts = pdf_page_texts(pdf)
+    assert len(texts) == len(pages) == len(_page_sizes(pdf))
+    assert not any("UDF Modules" in t or "xlwings.conf " in t.splitlines()[0] for t in texts)
+    for sheet, (width, height) in zip(pages, _page_sizes(pdf), strict=True):
+        landscape = wb[sheet].page_setup.orientation == "landscape"
+        want = (A4[1], A4[0]) if landscape else A4
+        assert (width, height) == pytest.approx(want, abs=1), sheet
+    assert len(pages) <= 16  # was 46 portrait pages before the page setup
+
+
+def test_no_chart_is_split_and_no_sheet_is_wider_than_a_page(printed):
+    path, pdf, pages = printed
+    wb = openpyxl.load_workbook(path)
+    texts = pdf_page_texts(pdf)
+    for ws in wb.worksheets:
+        n = pages.count(ws.title)
+        if ws._charts:
+            assert n == 1, f"{ws.title}: its charts print over {n} pages"
+        if n > 1:
+            # a sheet over several pages repeats its header row on each: the first and the
+            # last heading on every page mean the page holds the sheet's full width
+            assert ws.print_title_rows, ws.title
+            row = int(ws.print_title_rows.split(":")[0].strip("$"))
+            heads = [c.value for c in ws[row] if c.value]
+            for text in (t for t, p in zip(texts, pages, strict=True) if p == ws.title):
+                assert heads[0] in text and heads[-1] in text, (ws.title, heads)
+
+
+def test_printed_text_is_legible(printed):
+    """Median height of the words' boxes on each page: 10 pt text at full size gives about
+    12 pt; at least 7 pt means no page shrinks its text below about 58 %."""
+    _, pdf, pages = printed
+    heights = pdf_word_heights(pdf)
+    assert len(heights) == len(pages)
+    for sheet, page in zip(pages, heights, strict=True):
+        assert page and statistics.median(page) >= 7, (sheet, statistics.median(page))
+
+
+def test_libreoffice_prints_the_workbook_itself_the_same_way(printed, tmp_path):
+    """Printed as it is, without the render's copy: the same pages, and xlwings.conf absent."""
+    path, pdf, pages = printed
+    direct = to_pdf(path, tmp_path / "direct.pdf")
+    assert _page_sizes(direct) == _page_sizes(pdf)
+    assert not any("UDF Modules" in t for t in pdf_page_texts(direct))

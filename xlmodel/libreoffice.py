@@ -275,6 +275,34 @@ def print_pdf(
     return pages
 
 
+def to_pdf(path: str | os.PathLike, dest: str | os.PathLike, *, timeout: float = 180) -> Path:
+    """Print the workbook itself to the PDF file ``dest``, as LibreOffice prints it: no copy,
+    no frozen add-in cells (they show #NAME?), the workbook's own page setup."""
+    source = _existing_file(path)
+    deadline = time.monotonic() + timeout
+    dest = Path(dest)
+    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
+        shutil.copyfile(_soffice_convert(source, "pdf", Path(tmp), deadline, timeout), dest)
+    return dest
+
+
+def pdf_word_heights(pdf: str | os.PathLike, *, timeout: float = 60) -> list[list[float]]:
+    """The height [pt] of every word's box on each page of a PDF (poppler's pdftotext -bbox):
+    a measure of how large the printed text is."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        raise WorkbookError("poppler's pdftotext not found on PATH")
+    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
+        work = Path(tmp)
+        out = work / "words.html"
+        _run([pdftotext, "-bbox", str(Path(pdf).resolve()), str(out)], work,
+             time.monotonic() + timeout, timeout, "pdftotext")
+        html = out.read_text(encoding="utf-8", errors="replace")
+    box = re.compile(r'<word [^>]*yMin="([-\d.]+)"[^>]*yMax="([-\d.]+)"')
+    return [[float(b) - float(a) for a, b in box.findall(page)]
+            for page in html.split("<page ")[1:]]
+
+
 def pdf_page_texts(pdf: str | os.PathLike, *, timeout: float = 60) -> list[str]:
     """The text of each page of a PDF, laid out as printed (poppler's pdftotext)."""
     pdftotext = shutil.which("pdftotext")
