@@ -9,7 +9,6 @@ from __future__ import annotations
 import random
 import re
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -605,10 +604,8 @@ def test_chain_of_100000_cells():
     n = 100_000
     cells = {("S", 1, 1): 1.0}
     cells.update({("S", r, 1): Formula(f"A{r - 1}+1") for r in range(2, n + 1)})
-    start = time.perf_counter()
     values = Engine(cells, sheets=["S"]).calculate()
     assert values[("S", n, 1)] == float(n)
-    assert time.perf_counter() - start < 30
 
 
 def test_running_totals_order_correctly():

@@ -3,9 +3,11 @@ against LibreOffice as a second formula engine."""
 
 import functools
 import io
+import os
 import re
 import statistics
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from xlmodel.libreoffice import (
     to_pdf,
 )
 
+from .test_portable import reduced_cpu_features
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbooks"
 DOCS = ROOT / "docs" / "images"
@@ -46,6 +50,23 @@ def test_committed_workbooks_match_a_fresh_build(fresh):
             assert committed.exists(), f"{committed.name} is not committed: run `xlmodel build`"
             assert committed.read_bytes() == path.read_bytes(), (
                 f"{committed.name} differs from a fresh build: run `xlmodel build` and commit")
+
+
+def test_a_build_on_a_smaller_cpu_matches_the_committed_workbooks(tmp_path):
+    """numpy dispatches other SIMD kernels on a CPU without AVX-512 or AVX2; the build must
+    not change there (README's first command leaves git clean on any machine)."""
+    disabled = reduced_cpu_features()
+    if not disabled:
+        pytest.skip("this CPU has no optional SIMD features to switch off")
+    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES=disabled,
+               PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "udfs")]))
+    subprocess.run([sys.executable, "-m", "xlmodel", "build", "--out", str(tmp_path)],
+                   env=env, check=True, capture_output=True)
+    for name in TEMPLATES:
+        for ext in ("xlsx", "xlsm"):
+            built = (tmp_path / f"{name}.{ext}").read_bytes()
+            assert built == (COMMITTED / f"{name}.{ext}").read_bytes(), (
+                f"{name}.{ext} built with NPY_DISABLE_CPU_FEATURES={disabled!r} differs")
 
 
 def test_two_builds_are_byte_identical(fresh, tmp_path):

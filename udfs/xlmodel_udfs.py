@@ -127,6 +127,75 @@ def CROSSOVER_YEAR(assumptions=None, target_launch_cost_per_kg=None):
 
 
 @xw.func(category="xlmodel")
+@xw.arg('cumulative_mass_t', ndim=2, err_to_str=True, doc='[t] Cumulative mass launched.')
+@xw.arg('assumptions', ndim=2, err_to_str=True, doc="A scenario name (base, essay, essay_energy, conservative), or a 2-column range of input names and values (4 columns add low and high). Blank values take the scenario's. Omitted: base. Optional.")
+def LAUNCH_COST_AT_MASS(cumulative_mass_t, assumptions=None):
+    """Launch price once a cumulative mass has been launched, on Wright's law over mass: p0 x (M / M0)^log2(1 - LR). Suncatcher: $1,800/kg at 400 t; $200/kg at ~368,300 t."""
+    return _call('LAUNCH_COST_AT_MASS', cumulative_mass_t, assumptions)
+
+
+@xw.func(category="xlmodel")
+@xw.arg('target_launch_cost_per_kg', ndim=2, err_to_str=True, doc='[$/kg] Launch price to reach.')
+@xw.arg('assumptions', ndim=2, err_to_str=True, doc="A scenario name (base, essay, essay_energy, conservative), or a 2-column range of input names and values (4 columns add low and high). Blank values take the scenario's. Omitted: base. Optional.")
+def MASS_FOR_LAUNCH_COST(target_launch_cost_per_kg, assumptions=None):
+    """Cumulative launched mass at which Wright's law over mass brings the price down to a target: M0 x (p / p0)^(1 / log2(1 - LR)). #N/A when the price does not fall."""
+    return _call('MASS_FOR_LAUNCH_COST', target_launch_cost_per_kg, assumptions)
+
+
+@xw.func(category="xlmodel")
+@xw.arg('mass_kg', ndim=2, err_to_str=True, doc='[kg] Satellite mass.')
+@xw.arg('power_kw', ndim=2, err_to_str=True, doc='[kW] Satellite power.')
+@xw.arg('life_years', ndim=2, err_to_str=True, doc='[yr] Satellite life.')
+@xw.arg('launch_cost_per_kg', ndim=2, err_to_str=True, doc='[$/kg] Launch price.')
+def LAUNCH_COST_PER_KW_YEAR(mass_kg, power_kw, life_years, launch_cost_per_kg):
+    """Launch cost alone per kW-year of a satellite, as Google Suncatcher computes it: mass x price / (power x life). Starlink V2 Mini (575 kg, 28 kW, 5 yr) at $3,600/kg: 14,786."""
+    return _call('LAUNCH_COST_PER_KW_YEAR', mass_kg, power_kw, life_years, launch_cost_per_kg)
+
+
+@xw.func(category="xlmodel")
+@xw.arg('power_gw', ndim=2, err_to_str=True, doc='[GW] IT load to deliver in orbit.')
+@xw.arg('assumptions', ndim=2, err_to_str=True, doc="A scenario name (base, essay, essay_energy, conservative), or a 2-column range of input names and values (4 columns add low and high). Blank values take the scenario's. Omitted: base. Optional.")
+def LAUNCH_MASS(power_gw, assumptions=None):
+    """Mass to launch to deliver a power of IT load in orbit, the array oversized for eclipse and degradation: P x k_power / specific power. 1 GW at 40 W/kg, no oversizing: 25,000 t."""
+    return _call('LAUNCH_MASS', power_gw, assumptions)
+
+
+@xw.func(category="xlmodel")
+@xw.arg('power_gw', ndim=2, err_to_str=True, doc='[GW] IT load to deliver in orbit.')
+@xw.arg('assumptions', ndim=2, err_to_str=True, doc="A scenario name (base, essay, essay_energy, conservative), or a 2-column range of input names and values (4 columns add low and high). Blank values take the scenario's. Omitted: base. Optional.")
+@xw.arg('payload_per_flight_t', ndim=2, err_to_str=True, doc="[t] Payload one launch puts in orbit. Default: the assumptions' payload_per_flight_t (Starship, 100 t).")
+def LAUNCH_FLIGHTS(power_gw, assumptions=None, payload_per_flight_t=None):
+    """Launches needed to deliver a power of IT load in orbit, oversizing included: launch mass / payload per flight, rounded up. 1 GW at 40 W/kg, 100 t a flight, no oversizing: 250."""
+    return _call('LAUNCH_FLIGHTS', power_gw, assumptions, payload_per_flight_t)
+
+
+@xw.func(category="xlmodel")
+@xw.arg('deployment_gw_per_year', ndim=2, err_to_str=True, doc='[GW/yr] IT load brought into service each year.')
+@xw.arg('assumptions', ndim=2, err_to_str=True, doc="A scenario name (base, essay, essay_energy, conservative), or a 2-column range of input names and values (4 columns add low and high). Blank values take the scenario's. Omitted: base. Optional.")
+@xw.arg('payload_per_flight_t', ndim=2, err_to_str=True, doc="[t] Payload one launch puts in orbit. Default: the assumptions' payload_per_flight_t (Starship, 100 t).")
+def FLIGHTS_PER_YEAR(deployment_gw_per_year, assumptions=None, payload_per_flight_t=None):
+    """Launches a year needed to deploy IT load in orbit at a rate in GW/yr, oversizing included, rounded up (replacements not counted). SpaceX's S-1 speaks of 100 GW a year."""
+    return _call('FLIGHTS_PER_YEAR', deployment_gw_per_year, assumptions, payload_per_flight_t)
+
+
+@xw.func(category="xlmodel")
+@xw.arg('input', ndim=2, err_to_str=True, doc='Name of the input to solve for, e.g. satellite_cost_per_w.')
+@xw.arg('assumptions', ndim=2, err_to_str=True, doc="A scenario name (base, essay, essay_energy, conservative), or a 2-column range of input names and values (4 columns add low and high). Blank values take the scenario's. Omitted: base. Optional.")
+@xw.arg('launch_cost_per_kg', ndim=2, err_to_str=True, doc="[$/kg] Launch price. Default: the assumptions' launch_cost_per_kg.")
+def WHAT_MUST_BE_TRUE(input, assumptions=None, launch_cost_per_kg=None):
+    """The value one input must take for orbital to cost what terrestrial does at a launch price, the others held: exact where the cost is linear in it, bracketed otherwise. #N/A where no valid value does."""
+    return _call('WHAT_MUST_BE_TRUE', input, assumptions, launch_cost_per_kg)
+
+
+@xw.func(category="xlmodel")
+@xw.arg('assumptions', ndim=2, err_to_str=True, doc="A scenario name (base, essay, essay_energy, conservative), or a 2-column range of input names and values (4 columns add low and high). Blank values take the scenario's. Omitted: base. Optional.")
+@xw.arg('launch_cost_per_kg', ndim=2, err_to_str=True, doc="[$/kg] Launch price. Default: the assumptions' launch_cost_per_kg.")
+def WHAT_MUST_BE_TRUE_TABLE(assumptions=None, launch_cost_per_kg=None):
+    """Spills every input's required value for orbital to cost what terrestrial does at a launch price, beside its value and range: input, unit, value, low, high, required, method."""
+    return _call('WHAT_MUST_BE_TRUE_TABLE', assumptions, launch_cost_per_kg)
+
+
+@xw.func(category="xlmodel")
 @xw.arg('final_year_gw', ndim=2, err_to_str=True, doc='[GW] Capacity installed in the final year. Default 90.0.')
 @xw.arg('cumulative_gw', ndim=2, err_to_str=True, doc='[GW] Capacity installed over all the years. Default 250.0.')
 @xw.arg('start_year', ndim=2, err_to_str=True, doc='[year] First year counted. Default 2026.0.')

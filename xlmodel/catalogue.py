@@ -347,6 +347,36 @@ def _orbital_cost(launch_cost_per_kg, inputs):
                               _with(inputs, launch_cost_per_kg=launch_cost_per_kg))
 
 
+def _required_value(input, assumptions, launch_cost_per_kg):
+    inputs = assumptions[0]
+    if input is None:
+        raise CallError("#VALUE!", "input is required: the name of an input, e.g. "
+                        "satellite_cost_per_w")
+    name = _input_name(input)
+    r = m.required_input(name, inputs, launch_cost_per_kg)
+    if r.value != r.value:  # NaN: no root
+        return [[ExcelError("#N/A", r.reason)]]
+    return [[r.value]]
+
+
+def _required_table(assumptions, launch_cost_per_kg):
+    inputs, low, high = assumptions
+    rows = []
+    for row in m.what_must_be_true(inputs, low, high, launch_cost_per_kg,
+                                   names=[i.name for i in INPUTS]):
+        r = row.required
+        value = ExcelError("#N/A", r.reason) if r.value != r.value else r.value
+        rows.append([row.name, get_input(row.name).unit, row.value, row.low, row.high, value,
+                     r.method])
+    return rows
+
+
+def _payload_arg():
+    return Arg("payload_per_flight_t", "Payload one launch puts in orbit.", "t", NUMBER,
+               optional=True, default_from=lambda v: v["payload_per_flight_t"],
+               default_doc="the assumptions' payload_per_flight_t (Starship, 100 t)")
+
+
 LAUNCH_PRICE = Arg("launch_cost_per_kg", "Launch price.", "$/kg", NUMBER, optional=True,
                    default_from=lambda v: v["launch_cost_per_kg"],
                    default_doc="the assumptions' launch_cost_per_kg")
@@ -357,6 +387,8 @@ ALG_HALVING = Arg("algorithmic_halving_years", "Years for algorithmic gains alon
 _T_VALUE = "Time value of compute"
 _COSTS = "Costs and breakeven"
 _LAUNCH = "Launch"
+_MASS = "Mass and cadence"
+_WHAT = "What must be true"
 _BUILDOUT = "Build-out"
 _UNCERTAINTY = "Sensitivity and uncertainty"
 _META = "Reference"
@@ -504,6 +536,106 @@ FUNCTIONS: tuple[ExcelFunction, ...] = (
         model=m.crossover_year, nan_error="#N/A",
         nan_message="the launch price never reaches the target",
         example="=CROSSOVER_YEAR(\"essay\")",
+    ),
+    ExcelFunction(
+        "LAUNCH_COST_AT_MASS",
+        "Launch price once a cumulative mass has been launched, on Wright's law over mass: "
+        "p0 x (M / M0)^log2(1 - LR). Suncatcher: $1,800/kg at 400 t; $200/kg at ~368,300 t.",
+        (Arg("cumulative_mass_t", "Cumulative mass launched.", "t"), assumptions_arg()),
+        "$/kg", _LAUNCH,
+        lambda cumulative_mass_t, inputs: m.call_with_inputs(
+            m.launch_cost_at_cumulative_mass, _with(inputs, cumulative_mass_t=cumulative_mass_t)),
+        model=m.launch_cost_at_cumulative_mass, example="=LAUNCH_COST_AT_MASS(104400)",
+    ),
+    ExcelFunction(
+        "MASS_FOR_LAUNCH_COST",
+        "Cumulative launched mass at which Wright's law over mass brings the price down to a "
+        "target: M0 x (p / p0)^(1 / log2(1 - LR)). #N/A when the price does not fall.",
+        (Arg("target_launch_cost_per_kg", "Launch price to reach.", "$/kg"), assumptions_arg()),
+        "t", _LAUNCH,
+        lambda target_launch_cost_per_kg, inputs: m.call_with_inputs(
+            m.cumulative_mass_for_launch_cost,
+            _with(inputs, target_launch_cost_per_kg=target_launch_cost_per_kg)),
+        model=m.cumulative_mass_for_launch_cost, nan_error="#N/A",
+        nan_message="the launch price does not fall with mass (learning rate 0)",
+        example="=MASS_FOR_LAUNCH_COST(200)",
+    ),
+    ExcelFunction(
+        "LAUNCH_COST_PER_KW_YEAR",
+        "Launch cost alone per kW-year of a satellite, as Google Suncatcher computes it: "
+        "mass x price / (power x life). Starlink V2 Mini (575 kg, 28 kW, 5 yr) at $3,600/kg: "
+        "14,786.",
+        (Arg("mass_kg", "Satellite mass.", "kg"),
+         Arg("power_kw", "Satellite power.", "kW"),
+         Arg("life_years", "Satellite life.", "yr"),
+         Arg("launch_cost_per_kg", "Launch price.", "$/kg")),
+        "$/kW/yr", _LAUNCH,
+        lambda mass_kg, power_kw, life_years, launch_cost_per_kg: m.launch_cost_per_kw_year(
+            mass_kg, power_kw, life_years, launch_cost_per_kg),
+        model=m.launch_cost_per_kw_year, example="=LAUNCH_COST_PER_KW_YEAR(575, 28, 5, 3600)",
+    ),
+    ExcelFunction(
+        "LAUNCH_MASS",
+        "Mass to launch to deliver a power of IT load in orbit, the array oversized for eclipse "
+        "and degradation: P x k_power / specific power. 1 GW at 40 W/kg, no oversizing: "
+        "25,000 t.",
+        (Arg("power_gw", "IT load to deliver in orbit.", "GW"), assumptions_arg()),
+        "t", _MASS,
+        lambda power_gw, inputs: m.call_with_inputs(
+            m.deployment_launch_mass, _with(inputs, power_gw=power_gw)),
+        model=m.deployment_launch_mass, example="=LAUNCH_MASS(1)",
+    ),
+    ExcelFunction(
+        "LAUNCH_FLIGHTS",
+        "Launches needed to deliver a power of IT load in orbit, oversizing included: "
+        "launch mass / payload per flight, rounded up. 1 GW at 40 W/kg, 100 t a flight, no "
+        "oversizing: 250.",
+        (Arg("power_gw", "IT load to deliver in orbit.", "GW"), assumptions_arg(),
+         _payload_arg()),
+        "flights", _MASS,
+        lambda power_gw, payload_per_flight_t, inputs: m.call_with_inputs(
+            m.deployment_flights,
+            _with(inputs, power_gw=power_gw, payload_per_flight_t=payload_per_flight_t)),
+        model=m.deployment_flights, example="=LAUNCH_FLIGHTS(1)",
+    ),
+    ExcelFunction(
+        "FLIGHTS_PER_YEAR",
+        "Launches a year needed to deploy IT load in orbit at a rate in GW/yr, oversizing "
+        "included, rounded up (replacements not counted). SpaceX's S-1 speaks of 100 GW a "
+        "year.",
+        (Arg("deployment_gw_per_year", "IT load brought into service each year.", "GW/yr"),
+         assumptions_arg(), _payload_arg()),
+        "flights/yr", _MASS,
+        lambda deployment_gw_per_year, payload_per_flight_t, inputs: m.call_with_inputs(
+            m.flights_per_year,
+            _with(inputs, deployment_gw_per_year=deployment_gw_per_year,
+                  payload_per_flight_t=payload_per_flight_t)),
+        model=m.flights_per_year, example="=FLIGHTS_PER_YEAR(100)",
+    ),
+    ExcelFunction(
+        "WHAT_MUST_BE_TRUE",
+        "The value one input must take for orbital to cost what terrestrial does at a launch "
+        "price, the others held: exact where the cost is linear in it, bracketed otherwise. "
+        "#N/A where no valid value does.",
+        (Arg("input", "Name of the input to solve for, e.g. satellite_cost_per_w.", "", TEXT),
+         assumptions_arg(),
+         Arg("launch_cost_per_kg", "Launch price.", "$/kg", SCALAR, optional=True,
+             default_doc="the assumptions' launch_cost_per_kg")),
+        "unit of the input", _WHAT, _required_value, elementwise=False,
+        columns=("required value",), model=m.required_input,
+        example="=WHAT_MUST_BE_TRUE(\"specific_power_w_per_kg\", \"essay\")",
+    ),
+    ExcelFunction(
+        "WHAT_MUST_BE_TRUE_TABLE",
+        "Spills every input's required value for orbital to cost what terrestrial does at a "
+        "launch price, beside its value and range: input, unit, value, low, high, required, "
+        "method.",
+        (assumptions_arg(),
+         Arg("launch_cost_per_kg", "Launch price.", "$/kg", SCALAR, optional=True,
+             default_doc="the assumptions' launch_cost_per_kg")),
+        "input | unit | input unit x4 | text", _WHAT, _required_table, elementwise=False,
+        columns=("input", "unit", "value", "low", "high", "required value", "method"),
+        model=m.what_must_be_true, example="=WHAT_MUST_BE_TRUE_TABLE(\"essay\")",
     ),
     ExcelFunction(
         "BUILDOUT_GROWTH_RATE",

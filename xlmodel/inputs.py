@@ -79,6 +79,19 @@ INPUTS: tuple[Input, ...] = (
     _i("launch_mass_doublings_per_year", "1/yr", 1.3, 1.0, 1.6, "Launch",
        "Doublings of cumulative launched mass per year",
        "assumption: chosen so the price reaches about $200/kg by 2035, as Suncatcher projects"),
+    # Mass and cadence (design/model.md section 8)
+    _i("mass_curve_reference_cost_per_kg", "$/kg", 1800.0, None, None, "Mass and cadence",
+       "Launch price at the reference cumulative mass, start of the learning curve over mass",
+       "Google Suncatcher (arXiv 2511.19468) section 4.4: Falcon Heavy about $1,800/kg",
+       domain=">0"),
+    _i("mass_curve_reference_mass_t", "t", 400.0, None, None, "Mass and cadence",
+       "Cumulative launched mass at which the reference price holds",
+       "Google Suncatcher (arXiv 2511.19468) section 4.4: about 400 t launched by Falcon Heavy",
+       domain=">0"),
+    _i("payload_per_flight_t", "t", 100.0, 100.0, 200.0, "Mass and cadence",
+       "Payload one launch puts in low Earth orbit",
+       "SpaceX: Starship 100-150 t to LEO, reusable; design/model.md section 8: 100 t a "
+       "flight. Range to 200 t: Suncatcher's ~370,000 t in ~1,800 flights", domain=">0"),
     # Orbital
     _i("specific_power_w_per_kg", "W/kg", 40.0, 36.5, 100.0, "Orbital",
        "Solar array output per kg launched (whole satellite)",

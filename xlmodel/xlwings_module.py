@@ -66,11 +66,16 @@ def write_module(folder: Path) -> Path:
 # --- xlwings Lite ----------------------------------------------------------------------------
 
 #: The package modules the functions need: pure Python and numpy, so they run under Pyodide.
+#: The whole model folder goes, so a new model module cannot be left out.
 _LITE_MODULES = (
     "__init__.py", "errors.py", "inputs.py", "excel_call.py", "catalogue.py",
-    "xlwings_adapter.py", "model/__init__.py", "model/_checks.py", "model/timevalue.py",
-    "model/costs.py", "model/launch.py", "model/buildout.py", "model/uncertainty.py",
+    "xlwings_adapter.py",
 )
+
+
+def _lite_files(root: Path) -> list[str]:
+    model = sorted(p.relative_to(root).as_posix() for p in (root / "model").glob("*.py"))
+    return [*_LITE_MODULES, *model]
 
 _LITE_BOOT = '''"""xlmodel's Excel functions for xlwings Lite.
 
@@ -116,7 +121,7 @@ def lite_main_source() -> str:
     root = Path(__file__).resolve().parent
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for rel in _LITE_MODULES:
+        for rel in _lite_files(root):
             info = zipfile.ZipInfo(f"xlmodel/{rel}", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, (root / rel).read_bytes())

@@ -49,6 +49,9 @@ LABELS = {
     "launch_base_year": "Year of today's launch price",
     "launch_learning_rate": "Launch learning rate",
     "launch_mass_doublings_per_year": "Launched-mass doublings a year",
+    "mass_curve_reference_cost_per_kg": "Launch price at the reference mass",
+    "mass_curve_reference_mass_t": "Reference cumulative launched mass",
+    "payload_per_flight_t": "Payload per flight",
     "specific_power_w_per_kg": "Satellite specific power",
     "satellite_cost_per_w": "Satellite cost",
     "sun_fraction": "Share of the orbit in sunlight",
@@ -79,7 +82,7 @@ _PERCENT = {"launch_learning_rate": "%", "sun_fraction": "%",
 #: Display unit and number format of the other input units.
 _UNIT_FORMATS = {
     "$/kg": "$/kg", "$/W": "$/W", "$/kWh": "$/kWh", "year": "year", "yr": "0.0",
-    "W/kg": "0.0", "tok/J": "0.0", "GW": "GW", "1/yr": "0.00", "-": "0.00",
+    "W/kg": "0.0", "tok/J": "0.0", "GW": "GW", "1/yr": "0.00", "-": "0.00", "t": "t",
 }
 
 #: The outputs the Sensitivity sheet can study: (model cell of the native twin, label, unit,

@@ -15,7 +15,16 @@ from .costs import (
     terrestrial_cost_per_w_year,
     time_adjusted_breakeven_launch_cost,
 )
+from .deploy import (
+    cumulative_mass_for_launch_cost,
+    deployment_flights,
+    deployment_launch_mass,
+    flights_per_year,
+    launch_cost_at_cumulative_mass,
+    launch_cost_per_kw_year,
+)
 from .launch import crossover_year, launch_cost, launch_cost_at_mass
+from .required import Required, required_input, required_input_value, what_must_be_true
 from .timevalue import (
     annual_cost_decline,
     annualized_token_return,
@@ -27,6 +36,16 @@ from .timevalue import (
 from .uncertainty import call_with_inputs, monte_carlo, tornado
 
 __all__ = [
+    "Required",
+    "cumulative_mass_for_launch_cost",
+    "deployment_flights",
+    "deployment_launch_mass",
+    "flights_per_year",
+    "launch_cost_at_cumulative_mass",
+    "launch_cost_per_kw_year",
+    "required_input",
+    "required_input_value",
+    "what_must_be_true",
     "annual_cost_decline",
     "annualized_token_return",
     "breakeven_launch_cost",

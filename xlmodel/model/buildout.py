@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks as chk
+from . import portable as pm
 
 #: Longest build-out counted, in years: guards against a typo such as 20300 allocating a
 #: curve of thousands of rows.
@@ -41,7 +42,7 @@ def _years(buildout_start_year, buildout_final_year):
 def _tail_sum(h, n):
     """sum_{j=1}^{n-1} h^j, with full relative precision for small h; n - 1 at h = 1."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s = h * np.expm1((n - 1) * np.log(h)) / (h - 1.0)
+        s = h * pm.expm1((n - 1) * pm.log(h)) / (h - 1.0)
     return np.where(h == 1.0, n - 1.0, s)
 
 
@@ -84,16 +85,16 @@ def buildout_growth_factor(buildout_final_year_gw, buildout_cumulative_gw, build
     d = (c - f) / f
     k = n - 1.0
     per = d / k
-    lo = np.log(np.minimum(per, per ** (1.0 / k)))
-    hi = np.log(np.minimum(d, d ** (1.0 / k)))
+    lo = pm.log(np.minimum(per, pm.power(per, 1.0 / k)))
+    hi = pm.log(np.minimum(d, pm.power(d, 1.0 / k)))
     for _ in range(_MAX_BISECTIONS):
         mid = 0.5 * (lo + hi)
         if np.all((mid == lo) | (mid == hi)):
             break
-        above = _tail_sum(np.exp(mid), n) > d
+        above = _tail_sum(pm.exp(mid), n) > d
         hi = np.where(above, mid, hi)
         lo = np.where(above, lo, mid)
-    return chk.scalar(np.exp(-0.5 * (lo + hi)))
+    return chk.scalar(pm.exp(-0.5 * (lo + hi)))
 
 
 def buildout_growth_rate(buildout_final_year_gw, buildout_cumulative_gw, buildout_start_year,
@@ -127,5 +128,5 @@ def buildout_curve(buildout_final_year_gw, buildout_cumulative_gw, buildout_star
                                buildout_start_year, buildout_final_year)
     years = np.arange(int(buildout_start_year), int(buildout_final_year) + 1, dtype=float)
     k = np.arange(years.size, dtype=float)
-    installs = float(buildout_final_year_gw) * np.power(g, k - (years.size - 1))
+    installs = float(buildout_final_year_gw) * pm.power(g, k - (years.size - 1))
     return years, installs

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks as chk
+from . import portable as pm
 from .timevalue import _halving
 
 #: Watt-hours in one watt-year, divided by 1000: 1 W-year = 8.766 kWh (365.25 days).
@@ -43,7 +44,7 @@ def capital_recovery_factor(discount_rate, life_years):
 def _crf(i, n):
     i, n = np.broadcast_arrays(i, n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        annuity = i / -np.expm1(-n * np.log1p(i))
+        annuity = i / -pm.expm1(-n * pm.log1p(i))
     return np.where(i == 0, 1.0 / n, annuity)
 
 
@@ -66,7 +67,7 @@ def mean_geometric_retention(annual_loss, life_years):
 def _mean_retention(loss, n):
     loss, n = np.broadcast_arrays(loss, n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = -np.expm1(n * np.log1p(-loss)) / (n * loss)
+        mean = -pm.expm1(n * pm.log1p(-loss)) / (n * loss)
     return np.where(loss == 0, 1.0, mean)
 
 
@@ -306,7 +307,7 @@ def time_adjusted_breakeven_launch_cost(
     t = _halving(hardware_halving_years, algorithmic_halving_years, "hardware_halving_years")
     lead = chk.finite("deployment_lead_years", deployment_lead_years)
     with np.errstate(over="ignore"):
-        credit = np.exp2(lead / t)
+        credit = pm.exp2(lead / t)
     return _breakeven(
         credit, facility_capex_per_w, facility_life_years, terrestrial_opex_frac,
         electricity_price_per_kwh, pue, chip_capex_per_w, chip_life_years, discount_rate,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks as chk
+from . import portable as pm
 
 # A crossover computed as 7.0000000001 doublings-years is year 7, not 8: floating-point noise
 # in the logarithms must not push an exact hit into the next year.
@@ -37,7 +38,7 @@ def launch_cost_at_mass(cumulative_mass, launch_cost_per_kg, reference_mass, lau
     q0 = chk.positive("reference_mass", reference_mass)
     lr = chk.fraction("launch_learning_rate", launch_learning_rate, high_open=True)
     with np.errstate(over="ignore", divide="ignore"):
-        return chk.scalar(p0 * np.power(q / q0, np.log2(1.0 - lr)))
+        return chk.scalar(p0 * pm.power(q / q0, pm.log2(1.0 - lr)))
 
 
 def launch_cost(year, launch_cost_per_kg, launch_base_year, launch_learning_rate,
@@ -67,7 +68,7 @@ def launch_cost(year, launch_cost_per_kg, launch_base_year, launch_learning_rate
     lr = chk.fraction("launch_learning_rate", launch_learning_rate, high_open=True)
     m = chk.non_negative("launch_mass_doublings_per_year", launch_mass_doublings_per_year)
     with np.errstate(over="ignore"):
-        return chk.scalar(p0 * np.exp(m * (t - t0) * np.log1p(-lr)))
+        return chk.scalar(p0 * pm.exp(m * (t - t0) * pm.log1p(-lr)))
 
 
 def crossover_year(target_launch_cost_per_kg, launch_cost_per_kg, launch_base_year,
@@ -93,9 +94,9 @@ def crossover_year(target_launch_cost_per_kg, launch_cost_per_kg, launch_base_ye
     lr = chk.fraction("launch_learning_rate", launch_learning_rate, high_open=True)
     m = chk.non_negative("launch_mass_doublings_per_year", launch_mass_doublings_per_year)
     target, p0, t0, lr, m = np.broadcast_arrays(target, p0, t0, lr, m)
-    decay = m * -np.log1p(-lr)  # continuous rate of price decline [1/yr]
+    decay = m * -pm.log1p(-lr)  # continuous rate of price decline [1/yr]
     with np.errstate(divide="ignore", invalid="ignore"):
-        years = np.log(p0 / target) / decay
+        years = pm.log(p0 / target) / decay
     steps = np.ceil(years - _YEAR_EPS)
     already = p0 <= target
     never = ~already & ((target <= 0) | (decay == 0))

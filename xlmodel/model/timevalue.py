@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _checks as chk
+from . import portable as pm
 
 
 def combined_halving_years(hardware_halving_years, algorithmic_halving_years=np.inf):
@@ -51,7 +52,7 @@ def annualized_token_return(halving_years, algorithmic_halving_years=np.inf):
     """
     t = _halving(halving_years, algorithmic_halving_years)
     with np.errstate(over="ignore"):
-        return chk.scalar(np.exp2(1.0 / t) - 1.0)
+        return chk.scalar(pm.exp2(1.0 / t) - 1.0)
 
 
 def annual_cost_decline(halving_years, algorithmic_halving_years=np.inf):
@@ -62,7 +63,7 @@ def annual_cost_decline(halving_years, algorithmic_halving_years=np.inf):
     ``d = 1 - 2^(-1/T)``; ``T = 1`` gives 50 %.
     """
     t = _halving(halving_years, algorithmic_halving_years)
-    return chk.scalar(1.0 - np.exp2(-1.0 / t))
+    return chk.scalar(1.0 - pm.exp2(-1.0 / t))
 
 
 def token_cost(start_cost, start_year, year, halving_years, algorithmic_halving_years=np.inf):
@@ -77,7 +78,7 @@ def token_cost(start_cost, start_year, year, halving_years, algorithmic_halving_
     t1 = chk.finite("year", year)
     t = _halving(halving_years, algorithmic_halving_years)
     with np.errstate(over="ignore"):
-        return chk.scalar(c0 * np.exp2(-(t1 - t0) / t))
+        return chk.scalar(c0 * pm.exp2(-(t1 - t0) / t))
 
 
 def compute_equivalence(power, delay_years, halving_years, algorithmic_halving_years=np.inf):
@@ -100,7 +101,7 @@ def compute_equivalence(power, delay_years, halving_years, algorithmic_halving_y
     delay = chk.finite("delay_years", delay_years)
     t = _halving(halving_years, algorithmic_halving_years)
     with np.errstate(over="ignore"):
-        return chk.scalar(p * np.exp2(delay / t))
+        return chk.scalar(p * pm.exp2(delay / t))
 
 
 def head_start_value(lead_years, halving_years, algorithmic_halving_years=np.inf):
@@ -115,4 +116,4 @@ def head_start_value(lead_years, halving_years, algorithmic_halving_years=np.inf
     lead = chk.finite("lead_years", lead_years)
     t = _halving(halving_years, algorithmic_halving_years)
     with np.errstate(over="ignore"):
-        return chk.scalar(np.exp2(lead / t) - 1.0)
+        return chk.scalar(pm.exp2(lead / t) - 1.0)
