@@ -17,11 +17,13 @@ from openpyxl.styles import Font
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.styles.numbers import NumberFormat
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 
 from xlmodel import __version__, reference
 from xlmodel.catalogue import OUTPUTS, invoke
 from xlmodel.inputs import INPUTS, SCENARIOS
 from xlmodel.model.costs import KWH_PER_W_YEAR, SECONDS_PER_YEAR, TOKENS_PER_MTOK
+from xlmodel.model.deploy import _WHOLE_EPS as WHOLE_TOLERANCE
 from xlmodel.model.launch import _YEAR_EPS as YEAR_TOLERANCE
 from xlmodel.xlwings_module import MODULE_NAME
 
@@ -109,6 +111,12 @@ CONSTANTS = [
     ("halving_factor", "Cost ratio over one halving time", 2, "x", "definition of halving"),
     ("year_tolerance", "Tolerance on a whole year", YEAR_TOLERANCE, "yr",
      "as the Python model: a crossover within this of a whole year counts as that year"),
+    ("doubling_factor", "Mass ratio over one doubling", 2, "x",
+     "definition of a doubling (Wright's law)"),
+    ("w_per_gw", "Watts in a gigawatt", 1e9, "W/GW", "SI prefix"),
+    ("kg_per_t", "Kilograms in a tonne", 1000, "kg/t", "SI"),
+    ("whole_tolerance", "Tolerance on a whole number of flights", WHOLE_TOLERANCE, "-",
+     "as the Python model: 250.0000000001 flights are 250 flights"),
 ]
 
 CLAIMS = [
@@ -172,6 +180,10 @@ def build(scenario: str = "base") -> Book:
     model = book.sheet("Model", tab_color="70AD47", widths=(44, 27, 9, 13, 13, 9, 54))
     curves = book.sheet("Curves", tab_color="70AD47",
                         widths=(7, 11, 7, 11, 8, 2, 7, 10, 7, 10, 10, 10, 8, 2, 7, 9, 7, 9, 8))
+    mass = book.sheet("Mass and cadence", tab_color="70AD47",
+                      widths=(44, 26, 10, 13, 13, 9, 46))
+    wmbt = book.sheet("What must be true", tab_color="70AD47",
+                      widths=(30, 26, 9, 11, 11, 12, 10, 34, 2, 12, 12, 12, 12, 12, 12))
     sens = book.sheet("Sensitivity", tab_color="70AD47",
                       widths=(30, 11, 11, 12, 12, 12, 32, 9, 12, 12, 2))
     mc = book.sheet("Monte Carlo", tab_color="70AD47",
@@ -185,6 +197,8 @@ def build(scenario: str = "base") -> Book:
     _inputs_sheet(inputs, scenario)
     _model_sheet(model, checks)
     _curves_sheet(curves, checks)
+    _mass_sheet(mass, checks)
+    _what_must_be_true_sheet(wmbt, checks)
     _sensitivity_sheet(sens, checks)
     _monte_carlo_sheet(mc, checks)
     _checks_sheet(checks_ws, checks)
@@ -297,7 +311,8 @@ def _inputs_sheet(s: SheetWriter, scenario: str) -> None:
         s.cell(r, 1, label)
         s.cell(r, 2, name, color="595959")
         s.cell(r, 3, value, style="input", name=name,
-               fmt="0.000" if value == KWH_PER_W_YEAR else ("0E+00" if value < 1 else "#,##0"))
+               fmt="0.000" if value == KWH_PER_W_YEAR else ("0E+00" if value < 1 or value >= 1e9
+                                                            else "#,##0"))
         s.cell(r, 6, unit)
         s.cell(r, 11, source, wrap=True)
         s.row += 1
@@ -688,6 +703,323 @@ def _curves_sheet(s: SheetWriter, checks: _Checks) -> None:
     _setup(s, one_page=True, last_col=19)
 
 
+def _twin_rows(s: SheetWriter, checks: _Checks, sheet_label: str):
+    """A writer of Python | native | check rows in the Model sheet's columns."""
+
+    def row(label, unit, udf, twin, equation, *, name, fmt=None):
+        r = s.row
+        fmt = fmt or _fmt(unit)
+        s.cell(r, 1, label)
+        s.cell(r, 2, name, color="595959")
+        s.cell(r, 3, unit)
+        s.cell(r, 4, udf, fmt=fmt, style="result", name=name)
+        s.cell(r, 5, twin, fmt=fmt, name=f"{name}_native")
+        s.cell(r, 6, check_formula(f"D{r}", f"E{r}"), fmt="check", name=f"check_{name}")
+        s.check_format(f"F{r}")
+        s.cell(r, 7, equation, italic=True, color="595959")
+        checks.add("Python against twin", f"{sheet_label}: {label}", f"=check_{name}")
+        s.row += 1
+
+    return row
+
+
+def _input_row(s: SheetWriter, label, name, value, unit, fmt, note="") -> None:
+    s.cell(s.row, 1, label)
+    s.cell(s.row, 2, name, color="595959")
+    s.cell(s.row, 3, unit)
+    s.cell(s.row, 5, value, style="input", fmt=fmt, name=name)
+    s.cell(s.row, 7, note, italic=True, color="595959")
+    s.row += 1
+
+
+# --- Mass and cadence ----------------------------------------------------------------------------
+
+MASS_CURVE_ROWS = 12
+
+
+def _mass_sheet(s: SheetWriter, checks: _Checks) -> None:
+    s.title_block("Mass and cadence", "How many tonnes and flights orbital compute takes, and "
+                  "the launch price on Wright's law over cumulative launched mass (Suncatcher "
+                  "section 4.4). Python beside native twins, as on the Model sheet.")
+    header = s.row
+    s.header(["Quantity", "Name (Python; twin: _native)", "Unit", "Python", "Native",
+              "Check", "Equation"])
+    width = 7
+    s.section("Inputs of this sheet (the model's inputs are on the Inputs sheet)", width)
+    _input_row(s, "IT power to deploy in orbit", "deploy_power_gw", 1, "GW", "#,##0.0",
+               "design/model.md section 8: 1 GW at 40 W/kg is 25,000 t before oversizing")
+    _input_row(s, "Deployment rate", "deploy_rate_gw_per_year", 100, "GW/yr", "#,##0",
+               "SpaceX S-1 (May 2026): 100 GW of compute a year")
+    _input_row(s, "Cumulative launched mass", "cumulative_mass_t", 104_400, "t", "#,##0",
+               "Suncatcher: 104,400 t gives about $300/kg")
+    _input_row(s, "Target launch price", "target_launch_cost_per_kg", 200, "$/kg", "$/kg",
+               "Suncatcher: about $200/kg by the mid-2030s")
+    _input_row(s, "Satellite mass (Starlink V2 Mini)", "satellite_mass_kg", 575, "kg", "#,##0",
+               "Suncatcher Table 1")
+    _input_row(s, "Satellite power (Starlink V2 Mini)", "satellite_power_kw", 28, "kW", "#,##0.0",
+               "Suncatcher Table 1")
+    _input_row(s, "Satellite life (Starlink V2 Mini)", "satellite_example_life_years", 5, "yr",
+               "0.0", "Suncatcher Table 1")
+    row = _twin_rows(s, checks, "Mass and cadence")
+
+    s.section("Mass and flights", width)
+    row("Launch mass to deploy that power, oversizing included", "t",
+        "=LAUNCH_MASS(deploy_power_gw,Assumptions)", "=deploy_mass_kg/kg_per_t",
+        "P x k_power / specific power", name="deploy_mass", fmt="#,##0")
+    row("Flights to launch it", "flights", "=LAUNCH_FLIGHTS(deploy_power_gw,Assumptions)",
+        "=CEILING(deploy_flights_exact-whole_tolerance*MAX(deploy_flights_exact,1),1)",
+        "mass / payload per flight, rounded up", name="deploy_flights", fmt="#,##0")
+    row("Flights a year at the deployment rate", "flights/yr",
+        "=FLIGHTS_PER_YEAR(deploy_rate_gw_per_year,Assumptions)",
+        "=CEILING(rate_flights_exact-whole_tolerance*MAX(rate_flights_exact,1),1)",
+        "rate x k_power / specific power / payload, rounded up", name="rate_flights",
+        fmt="#,##0")
+    s.section("Launch price over cumulative mass", width)
+    row("Launch price at the cumulative launched mass", "$/kg",
+        "=LAUNCH_COST_AT_MASS(cumulative_mass_t,Assumptions)",
+        "=mass_curve_reference_cost_per_kg*(cumulative_mass_t/mass_curve_reference_mass_t)"
+        "^mass_curve_exponent", "p0 (M / M0)^log2(1 - LR)", name="price_at_mass")
+    row("Cumulative mass that reaches the target price", "t",
+        "=MASS_FOR_LAUNCH_COST(target_launch_cost_per_kg,Assumptions)",
+        "=mass_curve_reference_mass_t*(target_launch_cost_per_kg"
+        "/mass_curve_reference_cost_per_kg)^(1/mass_curve_exponent)",
+        "M0 (p / p0)^(1 / log2(1 - LR))", name="mass_for_target", fmt="#,##0")
+    s.section("Launch cost per kW-year of a satellite (Suncatcher Table 1)", width)
+    row("At today's launch price", "$/kW/yr",
+        "=LAUNCH_COST_PER_KW_YEAR(satellite_mass_kg,satellite_power_kw,"
+        "satellite_example_life_years,launch_cost_per_kg)",
+        "=satellite_mass_kg*launch_cost_per_kg/(satellite_power_kw*satellite_example_life_years)",
+        "mass x price / (power x life); Suncatcher: $14,700", name="kw_year_today",
+        fmt='"$"#,##0')
+    row("At the target launch price", "$/kW/yr",
+        "=LAUNCH_COST_PER_KW_YEAR(satellite_mass_kg,satellite_power_kw,"
+        "satellite_example_life_years,target_launch_cost_per_kg)",
+        "=satellite_mass_kg*target_launch_cost_per_kg/(satellite_power_kw"
+        "*satellite_example_life_years)", "Suncatcher: $810 at $200/kg", name="kw_year_target",
+        fmt='"$"#,##0')
+
+    s.row += 1
+    s.section("Working", width)
+
+    def work(label, unit, formula, name, equation="", fmt="#,##0.000"):
+        s.cell(s.row, 1, label)
+        s.cell(s.row, 2, name, color="595959")
+        s.cell(s.row, 3, unit)
+        s.cell(s.row, 5, formula, fmt=fmt, name=name)
+        s.cell(s.row, 7, equation, italic=True, color="595959")
+        s.row += 1
+
+    work("Launch mass to deploy that power", "kg",
+         "=deploy_power_gw*w_per_gw*k_power/specific_power_w_per_kg", "deploy_mass_kg",
+         "k_power from the Model sheet", fmt="#,##0")
+    work("Flights before rounding", "flights", "=deploy_mass_native/payload_per_flight_t",
+         "deploy_flights_exact")
+    work("Flights a year before rounding", "flights/yr",
+         "=deploy_rate_gw_per_year*w_per_gw*k_power/specific_power_w_per_kg/kg_per_t"
+         "/payload_per_flight_t", "rate_flights_exact")
+    work("Exponent of the mass curve", "-",
+         "=LN(1-launch_learning_rate)/LN(doubling_factor)", "mass_curve_exponent",
+         "log2(1 - LR)", fmt="0.000000")
+
+    s.row += 1
+    s.cell(s.row, 1, "Wright's law over cumulative mass: the mass doubles row by row",
+           bold=True)
+    s.row += 1
+    s.header(["Cumulative mass, t", "", "", "Python, $/kg", "Native, $/kg", "Check"])
+    first = s.row
+    for k in range(MASS_CURVE_ROWS):
+        r = s.row
+        s.cell(r, 1, "=mass_curve_reference_mass_t" if k == 0 else f"=A{r - 1}*doubling_factor",
+               fmt="#,##0")
+        s.cell(r, 4, f"=LAUNCH_COST_AT_MASS(A{r},Assumptions)", fmt="$/kg", style="result")
+        s.cell(r, 5, f"=mass_curve_reference_cost_per_kg*(A{r}/mass_curve_reference_mass_t)"
+               "^mass_curve_exponent", fmt="$/kg")
+        s.cell(r, 6, check_formula(f"D{r}", f"E{r}"), fmt="check")
+        s.row += 1
+    last = s.row - 1
+    s.check_format(f"F{first}:F{last}")
+    s.book.define("check_mass_curve", s.title, f"$F${first}:$F${last}")
+    checks.add("Python against twin", "Mass and cadence: price over cumulative mass, every row",
+               "=MAX(check_mass_curve)")
+    # the target price as a line, and the mass that reaches it as a point
+    s.cell(s.row, 1, "Target", bold=True)
+    s.cell(s.row + 1, 1, "=A" + str(first), fmt="#,##0")
+    s.cell(s.row + 1, 5, "=target_launch_cost_per_kg", fmt="$/kg")
+    s.cell(s.row + 2, 1, "=A" + str(last), fmt="#,##0")
+    s.cell(s.row + 2, 5, "=target_launch_cost_per_kg", fmt="$/kg")
+    s.cell(s.row + 3, 1, "=mass_for_target_native", fmt="#,##0")
+    s.cell(s.row + 3, 5, "=target_launch_cost_per_kg", fmt="$/kg")
+    s.cell(s.row + 3, 7, "the mass that reaches the target", italic=True, color="595959")
+    t0 = s.row + 1
+    s.row += 5
+    chart = ScatterChart()
+    chart.title = _title("Launch price over cumulative launched mass (log-log)")
+    chart.style = 13
+    chart.x_axis.title = "cumulative launched mass, t"
+    chart.y_axis.title = "$/kg"
+    for xs, ys, title, colour, line in (
+            ((first, last), (first, last), "launch price", "1F3864", True),
+            ((t0, t0 + 1), (t0, t0 + 1), "target price", "C00000", True),
+            ((t0 + 2, t0 + 2), (t0 + 2, t0 + 2), "mass that reaches it", "C00000", False)):
+        series = Series(Reference(s.ws, min_col=5, min_row=ys[0], max_row=ys[1]),
+                        Reference(s.ws, min_col=1, min_row=xs[0], max_row=xs[1]), title=title)
+        if line:
+            series.marker.symbol = "none"
+            series.graphicalProperties.line.solidFill = colour
+            series.graphicalProperties.line.width = 28575
+        else:
+            series.marker = Marker(symbol="diamond", size=10)
+            series.marker.graphicalProperties.solidFill = colour
+            series.graphicalProperties.line.noFill = True
+        series.smooth = False
+        chart.series.append(series)
+    chart.x_axis.scaling.logBase = 10
+    chart.y_axis.scaling.logBase = 10
+    chart.x_axis.numFmt = "#,##0"
+    chart.y_axis.numFmt = '"$"#,##0'
+    chart.x_axis.tickLblPos = "low"
+    chart.y_axis.crosses = "min"
+    chart.x_axis.crosses = "min"
+    chart.legend.position = "b"
+    _axes_visible(chart)
+    chart.height, chart.width = 9, 16
+    s.ws.add_chart(chart, f"G{first - 1}")
+    s.ws.freeze_panes = s.ws.cell(row=header + 1, column=1)
+    _setup(s, one_page=True, title_rows=f"{header}:{header}", last_col=width + 6)
+
+
+# --- What must be true ---------------------------------------------------------------------------
+
+#: The inputs whose required value has a closed form, with the native formula and the
+#: domain test of the result (the Python function's domain for that input).
+_REQUIRED_EXACT = [
+    ("launch_cost_per_kg", "terrestrial_cost_native-orbital_intercept", "orbital_slope_wmbt",
+     ">=0"),
+    ("satellite_cost_per_w", "terrestrial_cost_native-wmbt_launch_part-orbit_chip_cost",
+     "k_power*crf_space+space_ops_frac*k_power", ">=0"),
+    ("specific_power_w_per_kg", "wmbt_launch_cost_per_kg*k_power*crf_space",
+     "terrestrial_cost_native-orbital_intercept", ">0"),
+    ("sun_fraction", "wmbt_orbit_per_k_power",
+     "(terrestrial_cost_native-orbit_chip_cost)*solar_kept", "(0,1]"),
+    ("space_ops_frac", "terrestrial_cost_native-wmbt_orbital_cost+orbit_ops_cost",
+     "satellite_cost_per_w*k_power", ">=0"),
+    ("chip_capex_per_w", "earth_facility_cost+earth_upkeep_cost+earth_energy_cost"
+     "-(wmbt_orbital_cost-orbit_chip_cost)", "k_chips*crf_space-crf_chip", ">=0"),
+    ("facility_capex_per_w", "wmbt_orbital_cost-earth_energy_cost-earth_chip_cost",
+     "crf_facility+terrestrial_opex_frac", ">=0"),
+    ("terrestrial_opex_frac", "wmbt_orbital_cost-earth_facility_cost-earth_energy_cost"
+     "-earth_chip_cost", "facility_capex_per_w", ">=0"),
+    ("electricity_price_per_kwh", "wmbt_orbital_cost-earth_facility_cost-earth_upkeep_cost"
+     "-earth_chip_cost", "pue*kwh_per_w_year", ">=0"),
+    ("pue", "wmbt_orbital_cost-earth_facility_cost-earth_upkeep_cost-earth_chip_cost",
+     "kwh_per_w_year*electricity_price_per_kwh", ">=1"),
+]
+"""(input, numerator, denominator, domain): the root is numerator / denominator, #N/A where
+the input does not move the gap (a zero denominator) or the root leaves the domain."""
+
+_DOMAIN_TESTS = {">=0": "{x}>=0", ">0": "{x}>0", "(0,1]": "AND({x}>0,{x}<=1)", ">=1": "{x}>=1"}
+
+
+def _what_must_be_true_sheet(s: SheetWriter, checks: _Checks) -> None:
+    s.title_block("What must be true", "For each input, the value at which orbital costs what "
+                  "terrestrial does at a launch price, the others held at their value used. "
+                  "#N/A: no valid value closes the gap (the reason shows on hover in Excel).")
+    r = s.row
+    s.cell(r, 1, "Launch price studied (blank: today's)", bold=True)
+    s.cell(r, 2, None, style="input", fmt="$/kg", name="wmbt_launch_price_input")
+    s.cell(r, 4, '=IF(wmbt_launch_price_input="",launch_cost_per_kg,wmbt_launch_price_input)',
+           fmt="$/kg", name="wmbt_launch_cost_per_kg", bold=True)
+    s.cell(r, 5, "$/kg used", color="595959")
+    s.row += 2
+    s.header(["Name", "Unit", "Value", "Low", "High", "Required", "Method", "Input"])
+    header = s.row - 1
+    table = invoke("WHAT_MUST_BE_TRUE_TABLE", None)
+    first = s.row
+    last = first + len(table) - 1
+    # columns A..G: the Python spill; H: the input's human label
+    s.spill(first, 1, "=WHAT_MUST_BE_TRUE_TABLE(Assumptions,wmbt_launch_cost_per_kg)",
+            len(table), 7, fmt="General")
+    for r in range(first, last + 1):
+        s.ws.cell(row=r, column=1).font = Font(color="595959")
+        s.cell(r, 8, _if_year(f"A{r}", f"INDEX(input_labels,MATCH(A{r},input_names,0))"))
+        _unit_formats(s, f"C{r}:F{r}", f"$B{r}")
+    chart_anchor = f"J{first - 1}"
+    s.book.define("wmbt_names", s.title, f"$A${first}:$A${last}")
+    s.book.define("wmbt_required", s.title, f"$F${first}:$F${last}")
+    s.row = last + 2
+    # page 2: the native twins and their working; the chart stays with the table on page 1
+    s.ws.row_breaks.append(Break(id=s.row - 1))
+
+    s.section("Native twins of the exact roots, and the change each needs", 13)
+    s.header(["Input", "Name", "Unit", "Value used", "Native", "Python", "Check",
+              "Change"])
+    tfirst = s.row
+    for name, *_ in _REQUIRED_EXACT:
+        r = s.row
+        unit, fmt = _display(next(i for i in INPUTS if i.name == name))
+        s.cell(r, 1, LABELS[name])
+        s.cell(r, 2, name, color="595959")
+        s.cell(r, 3, unit)
+        s.cell(r, 4, f"={name}", fmt=fmt)
+        s.cell(r, 5, f"=wmbt_root_{name}", fmt=fmt)
+        s.cell(r, 6, f"=INDEX(wmbt_required,MATCH(B{r},wmbt_names,0))", fmt=fmt,
+               style="result")
+        s.cell(r, 7, check_formula(f"F{r}", f"E{r}"), fmt="check", name=f"check_required_{name}")
+        s.cell(r, 8, f"=IF(AND(ISNUMBER(E{r}),D{r}<>0),E{r}/D{r}-1,NA())", fmt="0%")
+        checks.add("Python against twin", f"What must be true: {LABELS[name]}",
+                   f"=check_required_{name}")
+        s.row += 1
+    tlast = s.row - 1
+    s.check_format(f"G{tfirst}:G{tlast}")
+    s.cell(s.row, 1, "Change: the required value against the value used (+100 % doubles it). "
+           "#N/A: no valid value, or a value used of 0.", italic=True, color="595959")
+    s.row += 2
+
+    s.section("Working", 13)
+
+    def work(label, unit, formula, name, fmt="#,##0.000000"):
+        s.cell(s.row, 1, label)
+        s.cell(s.row, 2, name, color="595959")
+        s.cell(s.row, 3, unit)
+        s.cell(s.row, 5, formula, fmt=fmt, name=name)
+        s.row += 1
+
+    work("Orbital cost per $/kg of launch price", "$/W/yr per $/kg", "=orbital_slope",
+         "orbital_slope_wmbt", fmt="0.000E+00")
+    work("Orbital launch share at the price studied", "$/W/yr",
+         "=wmbt_launch_cost_per_kg*orbital_slope", "wmbt_launch_part")
+    work("Orbital cost at the price studied", "$/W/yr",
+         "=orbital_intercept+wmbt_launch_part", "wmbt_orbital_cost")
+    work("Orbital cost per unit of k_power", "$/W/yr",
+         "=(satellite_cost_per_w+wmbt_launch_cost_per_kg/specific_power_w_per_kg)*crf_space"
+         "+space_ops_frac*satellite_cost_per_w", "wmbt_orbit_per_k_power")
+    for name, num, den, domain in _REQUIRED_EXACT:
+        root = f"wmbt_raw_{name}"
+        unit, fmt = _display(next(i for i in INPUTS if i.name == name))
+        work(f"Root: {LABELS[name]}", unit, f"=IF({den}=0,NA(),({num})/({den}))", root,
+             fmt=fmt or "#,##0.000000")
+        test = _DOMAIN_TESTS[domain].format(x=root)
+        work(f"... where valid ({domain}), else #N/A", unit, f"=IF({test},{root},NA())",
+             f"wmbt_root_{name}", fmt=fmt or "#,##0.000000")
+
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = _title("Change each input needs for space to break even")
+    chart.add_data(Reference(s.ws, min_col=8, min_row=tfirst, max_row=tlast),
+                   titles_from_data=False)
+    chart.set_categories(Reference(s.ws, min_col=1, min_row=tfirst, max_row=tlast))
+    chart.legend = None
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.x_axis.tickLblPos = "low"
+    chart.x_axis.title = "input (no bar: no valid value, or 0 used)"
+    chart.y_axis.title = "required value against the value used, %"
+    chart.y_axis.numFmt = "0%"
+    _axes_visible(chart)
+    chart.height, chart.width = 11, 15
+    s.ws.add_chart(chart, chart_anchor)
+    _setup(s, title_rows=f"{header}:{header}", last_col=15)
+
+
 def _axes_visible(chart) -> None:
     # openpyxl 3.1 marks axes deleted unless told otherwise; LibreOffice then hides them
     chart.x_axis.delete = False
@@ -929,6 +1261,8 @@ def _title(text: str, size: int = 1100):
 _CF_FORMATS = [
     ("$/kg", '"$"#,##0;"-$"#,##0'), ("$/W/yr", '"$"0.000'), ("$/W", '"$"0.00'),
     ("$/kWh", '"$"0.000'), ("%", "0.0%"), ("%/yr", "0.0%"), ("year", "0"), ("GW", "#,##0"),
+    ("yr", "0.00"), ("1/yr", "0.000"), ("-", "0.000"), ("ratio", "0.00"), ("W/kg", "0.0"),
+    ("t", "#,##0"), ("tok/J", "0.0"), ("doublings/yr", "0.00"),
 ]
 
 
