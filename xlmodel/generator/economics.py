@@ -177,11 +177,11 @@ def build(scenario: str = "base") -> Book:
                         widths=(34, 31, 11, 10, 10, 12, 10, 11, 10, 10, 60))
     scenarios = book.sheet("Scenarios", tab_color="FFC000",
                            widths=(34, 31, 11, 11, 13, 13, 9))
-    model = book.sheet("Model", tab_color="70AD47", widths=(44, 27, 9, 13, 13, 9, 54))
+    model = book.sheet("Model", tab_color="70AD47", widths=(52, 27, 9, 13, 13, 9, 54))
     curves = book.sheet("Curves", tab_color="70AD47",
                         widths=(7, 11, 7, 11, 8, 2, 7, 10, 7, 10, 10, 10, 8, 2, 7, 9, 7, 9, 8))
     mass = book.sheet("Mass and cadence", tab_color="70AD47",
-                      widths=(44, 26, 10, 13, 13, 9, 46))
+                      widths=(52, 26, 10, 13, 13, 9, 46))
     wmbt = book.sheet("What must be true", tab_color="70AD47",
                       widths=(30, 26, 9, 11, 11, 12, 10, 34, 2, 12, 12, 12, 12, 12, 12))
     sens = book.sheet("Sensitivity", tab_color="70AD47",
@@ -1310,8 +1310,14 @@ def _checks_sheet(s: SheetWriter, checks: _Checks) -> None:
            name="master_check")
     s.pass_format(f"E{m}")
     s.row += 1
-    s.text_rows([["", "In LibreOffice, or in Excel without the add-in once it recalculates, the "
-                  "Python cells show #NAME?, so the Python-against-twin checks fail there."]])
+    note = ("In LibreOffice, or in Excel without the add-in once it recalculates, the Python "
+            "cells show #NAME?, so the Python-against-twin checks fail there.")
+    s.ws.merge_cells(start_row=s.row, start_column=2, end_row=s.row, end_column=5)
+    s.cell(s.row, 2, note, italic=True, color="595959")
+    _wrap_merged(s, s.row, 2, note, width=62 + 24 + 12 + 8)
+    subtitle = s.ws.cell(row=2, column=1).value
+    s.ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=5)
+    _wrap_merged(s, 2, 1, subtitle, width=5 + 62 + 24 + 12 + 8)
     _setup(s, landscape=False, title_rows=f"{header}:{header}")
 
 
