@@ -257,8 +257,19 @@ def test_every_sheet_has_a_page_setup_and_the_conf_sheet_does_not_print():
             assert ws.sheet_state == "visible" and ws.print_area, ws.title
     wide = [ws.title for ws in wb.worksheets if ws.page_setup.orientation == "landscape"]
     assert {"Inputs", "Model", "Curves", "Sensitivity", "Monte Carlo"} <= set(wide)
-    for title in ("Inputs", "Scenarios", "Model", "Checks", "Functions"):
-        assert wb[title].print_title_rows, title
+    for ws in wb.worksheets:
+        assert ws.print_title_rows, ws.title
+    for title in ("Inputs", "Scenarios", "Model", "Checks", "Functions"):  # their header row
+        assert wb[title].print_title_rows != "$1:$1", title
+
+
+def test_formulas_are_short_and_free_of_offset_and_indirect():
+    """The review found one formula of about 400 characters."""
+    wb = openpyxl.load_workbook(COMMITTED / "ai_compute_economics.xlsx")
+    formulas = dict(_all_formulas(wb))
+    longest = max(formulas, key=lambda w: len(formulas[w]))
+    assert len(formulas[longest]) <= 180, (longest, formulas[longest])
+    assert not [w for w, f in formulas.items() if re.search(r"\b(OFFSET|INDIRECT)\(", f)]
 
 
 def test_charts_plot_the_native_columns_with_titles_and_axis_titles():

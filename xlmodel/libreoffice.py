@@ -4,8 +4,9 @@ Two jobs, both through the ``soffice`` command line:
 
 * :func:`recalculate` makes LibreOffice recompute every native formula of a workbook and returns
   the values, so tests can check the Python values against an independent implementation.
-* :func:`render_pngs` prints each sheet of a workbook to one PNG (charts included) for the
-  documentation.
+* :func:`render_pngs` prints a workbook as its page setup says, one PNG per page (charts
+  included), for the documentation; :func:`print_pdf` and :func:`to_pdf` give the PDF, and
+  :func:`pdf_page_texts` and :func:`pdf_word_heights` read it back (poppler).
 
 LibreOffice keeps the cached values of a file it did not write itself unless its profile says
 otherwise, so every call runs with a fresh, private user profile that forces a full

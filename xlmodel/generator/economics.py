@@ -210,8 +210,9 @@ def build(scenario: str = "base") -> Book:
 
 def _setup(s: SheetWriter, *, landscape=True, one_page=False, title_rows=None, last_col=None,
            print_area=True):
+    # a one-page sheet repeats its title row should it ever print over more pages
     s.page_setup(version=__version__, title=TITLE, landscape=landscape, one_page=one_page,
-                 title_rows=title_rows, last_col=last_col, print_area=print_area)
+                 title_rows=title_rows or "1:1", last_col=last_col, print_area=print_area)
 
 
 # --- Scenarios -----------------------------------------------------------------------------------
@@ -422,8 +423,8 @@ def _model_sheet(s: SheetWriter, checks: _Checks) -> None:
     # the defined names must not spell a function's name (CROSSOVER_YEAR): LibreOffice would
     # read the call as the name
     row("Launch price reaches p* in", "year", "=CROSSOVER_YEAR(Assumptions)",
-        _crossover("p_star_native"), "first year with p0 (1 - LR)^(m (t - t0)) <= p*; "
-        "#N/A: never", name="year_reaches_p_star")
+        _crossover("p_star_native"), "first year with p0 (1 - LR)^(m (t - t0)) <= p*: t0 + "
+        "years rounded up; #N/A: never", name="year_reaches_p_star")
     row("Launch price reaches p** in", "year", "=CROSSOVER_YEAR(Assumptions,p_star_star)",
         _crossover("p_star_star_native"), "the same with p**",
         name="year_reaches_p_star_star")
@@ -485,6 +486,10 @@ def _model_sheet(s: SheetWriter, checks: _Checks) -> None:
     work("Launch price decline, continuous", "1/yr",
          "=launch_mass_doublings_per_year*-LN(1-launch_learning_rate)", "launch_decay_rate",
          "m x -ln(1 - LR)", fmt="0.000000")
+    work("Years of decline to p*, before rounding", "yr", _years_to("p_star_native"),
+         "years_to_p_star", "ln(p0 / p*) / decay; #N/A: p* <= 0 or no decline", fmt="0.000")
+    work("Years of decline to p**, before rounding", "yr", _years_to("p_star_star_native"),
+         "years_to_p_star_star", "ln(p0 / p**) / decay", fmt="0.000")
     work("Build-out: years counted n", "yr", "=buildout_final_year-buildout_start_year+1",
          "buildout_years", fmt="0")
     work("Build-out: C / F", "-", "=buildout_cumulative_gw/buildout_final_year_gw",
@@ -532,9 +537,15 @@ def _if_year(year_ref: str, formula: str) -> str:
 
 
 def _crossover(target: str) -> str:
-    return (f"=IF({target}<=0,NA(),IF(launch_cost_per_kg<={target},launch_base_year,"
-            f"IF(launch_decay_rate=0,NA(),launch_base_year+CEILING(LN(launch_cost_per_kg"
-            f"/{target})/launch_decay_rate-year_tolerance,1))))")
+    years = f"years_to_{target.removesuffix('_native')}"
+    return (f"=IF(launch_cost_per_kg<={target},launch_base_year,"
+            f"launch_base_year+CEILING({years}-year_tolerance,1))")
+
+
+def _years_to(target: str) -> str:
+    """Years of decline from the launch price to ``target``; #N/A where it never gets there."""
+    return (f"=IF(AND({target}>0,launch_decay_rate>0),"
+            f"LN(launch_cost_per_kg/{target})/launch_decay_rate,NA())")
 
 
 def _next_year(prev: str, last: str) -> str:
