@@ -1150,7 +1150,7 @@ def _monte_carlo_sheet(s: SheetWriter, checks: _Checks) -> None:
     s.book.define("mc_percentiles", s.title,
                   f"$B${params + 4}:${_col(1 + len(MC_PERCENTILES))}${params + 4}")
     s.row = params + 6
-    s.header(["Statistic", "Value", "What it is"])
+    s.header(["Statistic", "Value", "Unit", "What it is"])
     rows = len(MC_PERCENTILES) + 2
     top = s.row
     s.spill(top, 1, "=MONTE_CARLO(AssumptionsWithRanges,mc_percentiles,mc_threshold,"
@@ -1160,9 +1160,12 @@ def _monte_carlo_sheet(s: SheetWriter, checks: _Checks) -> None:
     s.ws.cell(row=top + rows - 1, column=2).number_format = FORMATS["%"]
     for k, p in enumerate(MC_PERCENTILES):
         what = {0: "lowest draw", 100: "highest draw"}.get(p, f"{p}th percentile")
-        s.cell(top + k, 3, what, italic=True, color="595959")
-    s.cell(top + rows - 2, 3, "mean", italic=True, color="595959")
-    s.cell(top + rows - 1, 3, "share of draws above the threshold", italic=True, color="595959")
+        s.cell(top + k, 3, "=sensitivity_unit")
+        s.cell(top + k, 4, what, italic=True, color="595959")
+    s.cell(top + rows - 2, 3, "=sensitivity_unit")
+    s.cell(top + rows - 2, 4, "mean", italic=True, color="595959")
+    s.cell(top + rows - 1, 3, "%")
+    s.cell(top + rows - 1, 4, "share of draws above the threshold", italic=True, color="595959")
     qlast = top + len(MC_PERCENTILES) - 1
     s.book.define("mc_quantiles", s.title, f"$B${top}:$B${qlast}")
     s.book.define("mc_quantiles_lower", s.title, f"$B${top}:$B${qlast - 1}")
@@ -1189,8 +1192,8 @@ def _monte_carlo_sheet(s: SheetWriter, checks: _Checks) -> None:
     s.cell(hist + 3, 2, "=INDEX(output_text_formats,MATCH(sensitivity_output,output_names,0))",
            name="sensitivity_text_format", color="595959")
     s.row = hist + 4
-    s.header(["Bin", "From", "To", "Share above From", "Share in bin", "Starts below "
-              "threshold", "Starts at or above"])
+    s.header(["Bin", "From (output's unit)", "To", "Share above From, %", "Share in bin, %",
+              "Starts below threshold, %", "Starts at or above, %"])
     bfirst = s.row
     for k in range(MC_BINS + 1):
         r = s.row
@@ -1301,7 +1304,7 @@ def _checks_top(s: SheetWriter) -> None:
 
 def _checks_sheet(s: SheetWriter, checks: _Checks) -> None:
     header = s.row
-    s.header(["#", "Check", "Kind", "Value", "Pass"])
+    s.header(["#", "Check", "Kind", "Value (difference; 1: false)", "Pass"])
     first = s.row
     for k, (kind, label, formula) in enumerate(checks.rows, start=1):
         r = s.row
