@@ -330,6 +330,8 @@ def scenario_books(tmp_path_factory):
         path = (_build_scenario(name, tmp_path_factory.mktemp(name)) if name != "base"
                 else COMMITTED / "ai_compute_economics.xlsx")
         out[name] = (path, recalculate(path, udf_names=function_names()))
+    xlsm = COMMITTED / "ai_compute_economics.xlsm"  # the macro-enabled twin of base
+    out["base (.xlsm)"] = (xlsm, recalculate(xlsm, udf_names=function_names()))
     return out
 
 
@@ -357,7 +359,7 @@ def _native_cells(path):
         yield sheet, ref, as_value(saved[sheet][ref].value)
 
 
-@pytest.mark.parametrize("scenario", SCENARIO_NAMES)
+@pytest.mark.parametrize("scenario", [*SCENARIO_NAMES, "base (.xlsm)"])
 def test_libreoffice_recomputes_every_native_cell_as_saved(scenario_books, scenario):
     """Add-in cells frozen at their saved values, LibreOffice recomputes every native cell of
     the workbook (twins, working, checks, labels) and agrees with the cached values."""
