@@ -2,7 +2,38 @@
 
 Layers, each depending only on those before it: :mod:`xlmodel.model` (pure numpy),
 :mod:`xlmodel.inputs` (sourced defaults and scenarios), :mod:`xlmodel.catalogue` (the Excel
-functions), then the adapters: the xlwings module, the workbook generator, the harness, the CLI.
+functions), then the adapters: the xlwings module, the workbook generator, the harness, the CLI,
+and :mod:`xlmodel.api`, the model from Python as pandas objects:
+
+>>> import xlmodel
+>>> xlmodel.summary()                     # headline figures of every scenario
+>>> xlmodel.input_table("essay")          # inputs with units, ranges and sources
+>>> xlmodel.scenario_table()              # every scenario's values
+>>> xlmodel.tornado("base")               # sensitivity of p*
+>>> xlmodel.monte_carlo(draws=10**6)      # percentiles; return_draws=True adds the draws
+>>> xlmodel.what_must_be_true("essay")    # each input's value for space to break even
+>>> xlmodel.required_value("specific_power_w_per_kg", "essay")
+>>> xlmodel.call("LAUNCH_FLIGHTS", 1)     # any Excel function, as a cell would call it
+>>> xlmodel.check("workbooks/ai_compute_economics.xlsx")  # harness report, one row a cell
+
+These are imported on first use, so that the Excel runtimes (numpy only) never load pandas.
 """
 
 __version__ = "0.1.0"
+
+_API = ("call", "check", "input_table", "monte_carlo", "required_value", "scenario_table",
+        "summary", "tornado", "what_must_be_true")
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from xlmodel import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'xlmodel' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted({*globals(), *_API})

@@ -42,7 +42,7 @@ from xlmodel.inputs import (
     normalize_name,
     ranges,
     resolve,
-    whole_inputs,
+    whole_draw_inputs,
 )
 
 # Kinds of argument
@@ -307,7 +307,7 @@ def _monte_carlo(assumptions, percentiles, threshold, output, draws, seed):
                         f"got {draws:,.0f}")
     res = m.monte_carlo(_output(output), inputs, low, high, draws=draws, seed=seed,
                         percentiles=percentiles or (5, 50, 95), threshold=threshold,
-                        whole=whole_inputs())
+                        whole=whole_draw_inputs())
     rows = [[f"P{p:g}", q] for p, q in res.percentiles.items()]
     rows.append(["mean", res.mean])
     if res.exceedance is not None:

@@ -72,6 +72,10 @@ class Report:
     """(sheet, ref) -> recomputed value of every compared cell (for --update)."""
     spill_refs: dict = field(default_factory=dict, repr=False)
     """(sheet, anchor ref) -> recomputed spill range, where it changed."""
+    saved: dict = field(default_factory=dict, repr=False)
+    """(sheet, ref) -> saved value of every compared cell."""
+    formulas: dict = field(default_factory=dict, repr=False)
+    """(sheet, ref) -> the formula that computes it (the spill's, for a filled cell)."""
 
     @property
     def ok(self) -> bool:
@@ -313,6 +317,8 @@ def _compare_cell(report: Report, wb: _Loaded, key, result, spill, rtol, atol) -
             saved = wb.saved.get((sheet, r, c))
             ref = ooxml.make_ref(r, c)
             report.recomputed[(sheet, ref)] = value
+            report.saved[(sheet, ref)] = saved
+            report.formulas[(sheet, ref)] = formula
             report.checked += 1
             if not same(saved, value, rtol, atol):
                 report.mismatches.append(Mismatch(

@@ -329,5 +329,13 @@ def ranges(values: Mapping[str, float | None] | None = None
 
 
 def whole_inputs() -> frozenset[str]:
-    """Inputs that take whole numbers only (Monte Carlo rounds their draws)."""
+    """Inputs that take whole numbers only."""
     return frozenset(i.name for i in INPUTS if i.domain in ("year", "whole>=1"))
+
+
+def whole_draw_inputs() -> frozenset[str]:
+    """Inputs whose Monte Carlo draws are rounded to whole numbers: those that take whole
+    numbers only, and every life in years. Lives are drawn in whole years, as the satellite's
+    must be, so that the annuities and the retention means of each draw are sums of whole
+    years (basic arithmetic, no logarithms: see ``capital_recovery_factor``)."""
+    return whole_inputs() | frozenset(i.name for i in INPUTS if i.name.endswith("_life_years"))

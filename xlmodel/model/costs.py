@@ -33,19 +33,80 @@ def capital_recovery_factor(discount_rate, life_years):
 
     Notes
     -----
-    ``CRF(i, n) = i / (1 - (1 + i)^-n)`` and ``CRF(0, n) = 1/n`` (straight line). Written with
-    ``expm1``/``log1p`` so that small rates converge smoothly on ``1/n``.
+    ``CRF(i, n) = i / (1 - (1 + i)^-n)`` and ``CRF(0, n) = 1/n`` (straight line). For a whole
+    life it is ``i + 1/S`` with ``S = sum_{k<n} (1 + i)^k``, summed by Horner's rule: basic
+    arithmetic only, a sum of positive terms (no cancellation), exactly ``1/n`` at ``i = 0``.
+    Other lives use ``expm1``/``log1p``, so that small rates converge smoothly on ``1/n``.
     """
     i = chk.non_negative("discount_rate", discount_rate)
     n = chk.positive("life_years", life_years)
     return chk.scalar(_crf(i, n))
 
 
+#: Longest whole life summed term by term; longer (or fractional) lives use logarithms.
+_MAX_WHOLE_YEARS = 1024
+
+
+def _whole_years(n):
+    """Where ``n`` is a whole number of years that the closed forms sum term by term."""
+    return (n >= 1) & (n <= _MAX_WHOLE_YEARS) & (n == np.floor(n))
+
+
+def _geometric_sum(a, n):
+    """``sum_{k<n} a^k`` for whole ``n`` >= 1 (arrays broadcast), by Horner's rule."""
+    a, n = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(n, dtype=float))
+    total = np.empty(a.shape)
+    total.fill(1.0)
+    if a.size == 0:
+        return total
+    top = int(n.max())
+    if top == int(n.min()):
+        for _ in range(top - 1):
+            total *= a
+            total += 1.0
+        return total
+    # Horner from the highest power down, with the coefficient of a^k 1 for k < n and 0
+    # above: the same operations, in the same order, as the loop above, for each element's
+    # own n, with arithmetic only (masked copies are several times slower).
+    low = int(n.min())
+    total[...] = 0.0
+    coef = np.empty(a.shape)
+    for k in range(top - 1, -1, -1):
+        total *= a
+        if k < low:
+            total += 1.0
+        else:
+            np.subtract(n, k, out=coef)
+            np.clip(coef, 0.0, 1.0, out=coef)
+            total += coef
+    return total
+
+
+def _split_whole(n, whole_form, other_form):
+    """``whole_form(n)`` where ``n`` is whole (and not too long), ``other_form(n)`` elsewhere;
+    each element's value depends on that element alone."""
+    n = np.asarray(n, dtype=float)
+    whole = _whole_years(n)
+    if whole.all():
+        return whole_form(n)
+    if not whole.any():
+        return other_form(n)
+    return np.where(whole, whole_form(np.where(whole, n, 1.0)), other_form(n))
+
+
 def _crf(i, n):
-    i, n = np.broadcast_arrays(i, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        annuity = i / -pm.expm1(-n * pm.log1p(i))
-    return np.where(i == 0, 1.0 / n, annuity)
+    i, n = np.broadcast_arrays(np.asarray(i, dtype=float), np.asarray(n, dtype=float))
+
+    def whole(n):
+        with np.errstate(over="ignore"):
+            return i + 1.0 / _geometric_sum(1.0 + i, n)
+
+    def other(n):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            annuity = i / -pm.expm1(-n * pm.log1p(i))
+        return np.where(i == 0, 1.0 / n, annuity)
+
+    return _split_whole(n, whole, other)
 
 
 def mean_geometric_retention(annual_loss, life_years):
@@ -56,8 +117,9 @@ def mean_geometric_retention(annual_loss, life_years):
 
     Notes
     -----
-    The mean runs over whole years, so ``life_years`` must be a whole number >= 1. It has
-    the closed form ``(1 - q^n) / (n (1 - q))`` with ``q = 1 - annual_loss``.
+    The mean runs over whole years, so ``life_years`` must be a whole number >= 1. It is
+    ``sum_{y<n} q^y / n`` with ``q = 1 - annual_loss``, summed by Horner's rule (basic
+    arithmetic only), which equals the closed form ``(1 - q^n) / (n (1 - q))``.
     """
     loss = chk.fraction("annual_loss", annual_loss, high_open=True)
     n = chk.whole("life_years", life_years, 1)
@@ -65,10 +127,17 @@ def mean_geometric_retention(annual_loss, life_years):
 
 
 def _mean_retention(loss, n):
-    loss, n = np.broadcast_arrays(loss, n)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean = -pm.expm1(n * pm.log1p(-loss)) / (n * loss)
-    return np.where(loss == 0, 1.0, mean)
+    loss, n = np.broadcast_arrays(np.asarray(loss, dtype=float), np.asarray(n, dtype=float))
+
+    def whole(n):
+        return _geometric_sum(1.0 - loss, n) / n
+
+    def other(n):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = -pm.expm1(n * pm.log1p(-loss)) / (n * loss)
+        return np.where(loss == 0, 1.0, mean)
+
+    return _split_whole(n, whole, other)
 
 
 def terrestrial_cost_per_w_year(
