@@ -183,7 +183,7 @@ def build(scenario: str = "base") -> Book:
     mass = book.sheet("Mass and cadence", tab_color="70AD47",
                       widths=(52, 26, 10, 13, 13, 9, 46))
     wmbt = book.sheet("What must be true", tab_color="70AD47",
-                      widths=(30, 26, 9, 11, 11, 12, 10, 34, 2, 12, 12, 12, 12, 12, 12))
+                      widths=(38, 26, 9, 11, 11, 12, 10, 34, 2, 12, 12, 12, 12, 12, 12))
     sens = book.sheet("Sensitivity", tab_color="70AD47",
                       widths=(30, 11, 11, 12, 12, 12, 32, 9, 12, 12, 2))
     mc = book.sheet("Monte Carlo", tab_color="70AD47",
@@ -943,7 +943,6 @@ def _what_must_be_true_sheet(s: SheetWriter, checks: _Checks) -> None:
     s.cell(r, 5, "$/kg used", color="595959")
     s.row += 2
     s.header(["Name", "Unit", "Value", "Low", "High", "Required", "Method", "Input"])
-    header = s.row - 1
     table = invoke("WHAT_MUST_BE_TRUE_TABLE", None)
     first = s.row
     last = first + len(table) - 1
@@ -954,7 +953,7 @@ def _what_must_be_true_sheet(s: SheetWriter, checks: _Checks) -> None:
         s.ws.cell(row=r, column=1).font = Font(color="595959")
         s.cell(r, 8, _if_year(f"A{r}", f"INDEX(input_labels,MATCH(A{r},input_names,0))"))
         _unit_formats(s, f"C{r}:F{r}", f"$B{r}")
-    chart_anchor = f"J{first - 1}"
+    chart_anchor = f"J{first}"  # below the header row, which is not repeated on page 2
     s.book.define("wmbt_names", s.title, f"$A${first}:$A${last}")
     s.book.define("wmbt_required", s.title, f"$F${first}:$F${last}")
     s.row = last + 2
@@ -1028,7 +1027,7 @@ def _what_must_be_true_sheet(s: SheetWriter, checks: _Checks) -> None:
     _axes_visible(chart)
     chart.height, chart.width = 11, 15
     s.ws.add_chart(chart, chart_anchor)
-    _setup(s, title_rows=f"{header}:{header}", last_col=15)
+    _setup(s, last_col=15)  # page 2 holds other tables: repeat the title, not the header
 
 
 def _axes_visible(chart) -> None:
