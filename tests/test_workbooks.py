@@ -233,6 +233,22 @@ def test_lint_refuses_numbers_typed_into_formulas(formula):
     assert len(problems) == 1 and "Model!H1" in problems[0] and "typed into" in problems[0]
 
 
+def test_build_refuses_a_template_that_fails_the_lint(tmp_path, monkeypatch):
+    from xlmodel.errors import WorkbookError
+    from xlmodel.generator import build as build_mod
+    from xlmodel.generator import economics
+
+    def with_literal():
+        book = economics.build()
+        book.wb["Model"]["H1"] = "=pue*8.766"
+        return book
+
+    monkeypatch.setitem(build_mod.TEMPLATES, economics.NAME, with_literal)
+    with pytest.raises(WorkbookError, match="8.766"):
+        build_mod.build_template(economics.NAME, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", ["crossover_year", "Breakeven_Launch_Cost", "sum", "rate"])
 def test_lint_refuses_a_defined_name_that_spells_a_function(name):
     """LibreOffice reads CROSSOVER_YEAR(...) as the name crossover_year (Err:509)."""

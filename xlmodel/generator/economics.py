@@ -334,9 +334,10 @@ def _validate(s: SheetWriter, i, value_ref: str, range_ref: str) -> None:
         ">0": dict(type="decimal", operator="greaterThan", formula1="0"),
         ">=0": dict(type="decimal", operator="greaterThanOrEqual", formula1="0"),
         ">=1": dict(type="decimal", operator="greaterThanOrEqual", formula1="1"),
-        "[0,1)": dict(type="decimal", operator="between", formula1="0", formula2="0.999999"),
-        "(0,1]": dict(type="decimal", operator="between", formula1="0.000001", formula2="1"),
-        "year": dict(type="whole", operator="between", formula1="1900", formula2="2200"),
+        # the functions themselves refuse the open end (1, or 0) with an error naming the rule
+        "[0,1)": dict(type="decimal", operator="between", formula1="0", formula2="1"),
+        "(0,1]": dict(type="decimal", operator="between", formula1="0", formula2="1"),
+        "year": dict(type="whole", operator="greaterThanOrEqual", formula1="0"),
         "whole>=1": dict(type="whole", operator="greaterThanOrEqual", formula1="1"),
     }
     if i.domain not in rules:
