@@ -659,3 +659,28 @@ def test_libreoffice_prints_the_workbook_itself_the_same_way(printed, tmp_path):
     direct = to_pdf(path, tmp_path / "direct.pdf")
     assert _page_sizes(direct) == _page_sizes(pdf)
     assert not any("UDF Modules" in t for t in pdf_page_texts(direct))
+
+
+def test_master_check_catches_an_invalid_scenario_value(tmp_path):
+    """A sun fraction of 1.5 typed into the 'essay' column (written into the file as Excel
+    would save it): LibreOffice's native checks flag the scenario, and the master check fails
+    although the scenario picked is base."""
+    require_soffice()
+    from xlmodel import ooxml
+
+    src = COMMITTED / "ai_compute_economics.xlsx"
+    wb = openpyxl.load_workbook(src)
+    ws = wb["Scenarios"]
+    header = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "Name")
+    row = next(r for r in range(header, ws.max_row + 1) if ws.cell(r, 2).value == "sun_fraction")
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value == "essay")
+    path = tmp_path / "bad.xlsx"
+    ooxml.write_cached_values(src, path, {("Scenarios", ws.cell(row, col).coordinate): 1.5})
+    libre = recalculate(path, udf_names=function_names())
+
+    def value(name):
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        return libre[sheet][ref.replace("$", "")]
+
+    assert value("checks_failed") == 1
+    assert value("master_check") == 0

@@ -176,7 +176,7 @@ def build(scenario: str = "base") -> Book:
     inputs = book.sheet("Inputs", tab_color="FFC000",
                         widths=(34, 31, 11, 10, 10, 12, 10, 11, 10, 10, 60))
     scenarios = book.sheet("Scenarios", tab_color="FFC000",
-                           widths=(34, 31, 11, 11, 13, 13, 9))
+                           widths=(34, 31, 11, 11, 13, 13, 12, 8))
     model = book.sheet("Model", tab_color="70AD47", widths=(52, 27, 9, 13, 13, 9, 54))
     curves = book.sheet("Curves", tab_color="70AD47",
                         widths=(7, 11, 7, 11, 8, 2, 7, 10, 7, 10, 10, 10, 8, 2, 7, 9, 7, 9, 8))
@@ -193,7 +193,7 @@ def build(scenario: str = "base") -> Book:
     conf = book.sheet("xlwings.conf", tab_color="7F7F7F", widths=(22, 20, 90))
 
     _checks_top(checks_ws)  # first: its tolerance is named before any check cell uses it
-    _scenarios_sheet(scenarios)
+    _scenarios_sheet(scenarios, checks)
     _inputs_sheet(inputs, scenario)
     _model_sheet(model, checks)
     _curves_sheet(curves, checks)
@@ -217,12 +217,12 @@ def _setup(s: SheetWriter, *, landscape=True, one_page=False, title_rows=None, l
 
 # --- Scenarios -----------------------------------------------------------------------------------
 
-def _scenarios_sheet(s: SheetWriter) -> None:
+def _scenarios_sheet(s: SheetWriter, checks: _Checks) -> None:
     s.title_block("Scenarios", "Each column is a full set of inputs. The Inputs sheet picks one "
                   "with its scenario drop-down; edit a value here to change a scenario.")
     names = [sc.name for sc in SCENARIOS]
     header = s.row
-    s.header(["Input", "Name", *names, "Unit"])
+    s.header(["Input", "Name", *names, "Unit", "Valid"])
     first = s.row
     for i in INPUTS:
         unit, fmt = _display(i)
@@ -233,8 +233,19 @@ def _scenarios_sheet(s: SheetWriter) -> None:
             # a blank input ("none") is the empty text, so INDEX returns "" rather than 0
             s.cell(s.row, 3 + k, '=""' if v is None else v, style="input", fmt=fmt)
         s.cell(s.row, 3 + len(names), unit)
+        # 1 when every scenario's value lies in the input's domain (blank: not used)
+        tests = [f'IF({_col(3 + k)}{s.row}="",TRUE,{_DOMAIN_CHECKS[i.domain]})'
+                 .replace("{x}", f"{_col(3 + k)}{s.row}") for k in range(len(names))]
+        s.cell(s.row, 4 + len(names), f"=IF(AND({','.join(tests)}),1,0)", fmt="pass")
         s.row += 1
     last = s.row - 1
+    valid = f"{_col(4 + len(names))}"
+    s.pass_format(f"{valid}{first}:{valid}{last}")
+    s.book.define("scenario_values_valid", s.title, f"${valid}${first}:${valid}${last}")
+    checks.add("Scenario consistency", "Every scenario's values lie in their inputs' domains",
+               "=COUNTIF(scenario_values_valid,0)")
+    checks.add("Scenario consistency", "The scenario picked is a column of the Scenarios sheet",
+               "=IF(ISNA(MATCH(Scenario,ScenarioNames,0)),1,0)")
     s.book.define("ScenarioNames", s.title, f"$C${first - 1}:${_col(2 + len(names))}${first - 1}")
     s.book.define("ScenarioTable", s.title, f"$C${first}:${_col(2 + len(names))}${last}")
     s.row += 1
@@ -519,6 +530,17 @@ def _model_sheet(s: SheetWriter, checks: _Checks) -> None:
     last = s.row - 1
     s.book.define("buildout_h", s.title, f"$D${last}")
     s.book.define("buildout_residual", s.title, f"$E${last}")
+    checks.add("Consistency", "At p*, the orbital cost equals the terrestrial cost",
+               "=ABS(orbital_intercept+orbital_slope*p_star_native-terrestrial_cost_native)"
+               "/terrestrial_cost_native")
+    checks.add("Consistency", "At p**, the orbital cost equals the terrestrial cost x (1 + r)"
+               "^lead", "=ABS(orbital_intercept+orbital_slope*p_star_star_native"
+               "-terrestrial_cost_native*(1+hurdle_rate_native)^deployment_lead_years)"
+               "/terrestrial_cost_native")
+    checks.add("Build-out conditions", "A root exists: final-year installs F <= cumulative C",
+               "=IF(buildout_final_year_gw<=buildout_cumulative_gw,0,1)")
+    checks.add("Build-out conditions", "Newton converged: S(h) = C/F",
+               "=ABS(buildout_residual)/buildout_ratio")
     s.cell(s.row, 1, "The last step's h is the one used: buildout_h", italic=True,
            color="595959")
     s.row += 1
@@ -693,6 +715,12 @@ def _curves_sheet(s: SheetWriter, checks: _Checks) -> None:
     s.book.define("buildout_installs_native", s.title, f"$R${first}:$R${first + years - 1}")
     checks.add("Python against twin", "Curves: build-out, every year",
                "=MAX(check_buildout_curve)")
+    checks.add("Build-out conditions", "The installs add up to the cumulative total C",
+               "=ABS(SUM(buildout_installs_native)-buildout_cumulative_gw)"
+               "/buildout_cumulative_gw")
+    checks.add("Build-out conditions", "The final year's installs are F",
+               "=ABS(INDEX(buildout_installs_native,buildout_years)-buildout_final_year_gw)"
+               "/buildout_final_year_gw")
     chart = BarChart()
     chart.title = _title("Installs per year, GW")
     chart.y_axis.title = "GW"
@@ -1439,6 +1467,13 @@ def _paragraphs(s: SheetWriter, texts) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+#: Each input domain as a test of a cell {x} (the model's own rules, inputs.py).
+_DOMAIN_CHECKS = {
+    ">0": "{x}>0", ">=0": "{x}>=0", ">=1": "{x}>=1", "[0,1)": "AND({x}>=0,{x}<1)",
+    "(0,1]": "AND({x}>0,{x}<=1)", "year": "{x}=INT({x})", "whole>=1": "AND({x}>=1,{x}=INT({x}))",
+    "any": "ISNUMBER({x})",
+}
 
 def _display(i) -> tuple[str, str | None]:
     """The unit shown for an input and its number format."""
