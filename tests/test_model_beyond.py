@@ -312,14 +312,14 @@ def _input_strategy():
     return st.fixed_dictionaries(draws)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_input_strategy(), st.floats(0, 5000), st.sampled_from(sorted(COMPARED)))
 def test_property_required_value_closes_the_gap(values, price, name):
     v = {**get_scenario("base").values(), **values}
     _check_required(name, v, price)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(_input_strategy(), st.sampled_from(["satellite_cost_per_w", "specific_power_w_per_kg",
                                            "facility_capex_per_w", "pue", "chip_capex_per_w",
                                            "electricity_price_per_kwh", "space_ops_frac"]))

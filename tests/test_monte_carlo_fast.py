@@ -24,7 +24,7 @@ def _textbook_triangular(u, low, mode, high):
                                              (-5, 4.9, 5), (0.95, 0.98, 0.99)])
 def test_inverse_cdf_is_the_textbook_one(low, mode, high):
     u = np.concatenate([np.random.default_rng(1).random(20_000), [0.0, 1 - 2**-53]])
-    got = mc._Triangular(low, mode, high)(u.copy(), np.empty(u.size))
+    got = mc._Triangular(low, mode, high)(u.copy(), np.empty(u.size), np.empty(u.size))
     want = _textbook_triangular(u, low, mode, high)
     assert np.allclose(got, want, rtol=1e-14, atol=1e-14 * max(abs(low), abs(high)))
     assert got.min() >= low and got.max() <= high

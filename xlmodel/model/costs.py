@@ -54,17 +54,18 @@ def _whole_years(n):
 
 def _geometric_sum(a, n):
     """``sum_{k<n} a^k`` for whole ``n`` >= 1 (arrays broadcast), by Horner's rule."""
-    a, n = np.broadcast_arrays(np.asarray(a, dtype=float), np.asarray(n, dtype=float))
-    total = np.empty(a.shape)
+    a, n = np.asarray(a, dtype=float), np.asarray(n, dtype=float)
+    total = np.empty(np.broadcast_shapes(a.shape, n.shape))
     total.fill(1.0)
-    if a.size == 0:
+    if total.size == 0:
         return total
     top = int(n.max())
-    if top == int(n.min()):
+    if n.ndim == 0 or top == int(n.min()):
         for _ in range(top - 1):
             total *= a
             total += 1.0
         return total
+    a, n = np.broadcast_arrays(a, n)
     # Horner from the highest power down, with the coefficient of a^k 1 for k < n and 0
     # above: the same operations, in the same order, as the loop above, for each element's
     # own n, with arithmetic only (masked copies are several times slower).
@@ -85,7 +86,7 @@ def _geometric_sum(a, n):
 def _split_whole(n, whole_form, other_form):
     """``whole_form(n)`` where ``n`` is whole (and not too long), ``other_form(n)`` elsewhere;
     each element's value depends on that element alone."""
-    n = np.asarray(n, dtype=float)
+    n = np.asarray(n, dtype=float)  # not broadcast: a single life is summed once
     whole = _whole_years(n)
     if whole.all():
         return whole_form(n)
@@ -95,7 +96,7 @@ def _split_whole(n, whole_form, other_form):
 
 
 def _crf(i, n):
-    i, n = np.broadcast_arrays(np.asarray(i, dtype=float), np.asarray(n, dtype=float))
+    i = np.asarray(i, dtype=float)
 
     def whole(n):
         with np.errstate(over="ignore"):
@@ -127,7 +128,7 @@ def mean_geometric_retention(annual_loss, life_years):
 
 
 def _mean_retention(loss, n):
-    loss, n = np.broadcast_arrays(np.asarray(loss, dtype=float), np.asarray(n, dtype=float))
+    loss = np.asarray(loss, dtype=float)
 
     def whole(n):
         return _geometric_sum(1.0 - loss, n) / n

@@ -49,17 +49,20 @@ BRACKETED = "bracketed"
 WHOLE = "whole"
 NO_EFFECT = "no effect"
 
-#: Where the bracketed inputs are searched: (low, high, spacing of the sample).
+#: Where the bracketed inputs are searched: (low, high, spacing of the sample). The bounds
+#: are far beyond any plausible value (lives from about 30 seconds to a million years, a
+#: cost of capital up to 10^8 %/yr), so that a root the model has is found, however absurd
+#: the value; the root nearest the value used is the one reported.
 SEARCH = {
     "solar_degradation_per_year": (0.0, 1.0 - 1e-9, "linear"),
     "space_chip_failure_per_year": (0.0, 1.0 - 1e-9, "linear"),
-    "facility_life_years": (1e-3, 1e4, "geometric"),
-    "chip_life_years": (1e-3, 1e4, "geometric"),
-    "discount_rate": (0.0, 10.0, "geometric"),
+    "facility_life_years": (1e-6, 1e6, "geometric"),
+    "chip_life_years": (1e-6, 1e6, "geometric"),
+    "discount_rate": (0.0, 1e6, "geometric"),
 }
-#: Longest satellite life searched [yr].
+#: Longest satellite life searched [yr], as far beyond plausible values as SEARCH.
 MAX_WHOLE_LIFE = 1000
-_SAMPLES = 801
+_SAMPLES = 1201
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ Carlo), never in a Python loop per draw.
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -112,36 +113,53 @@ def _swing_key(swing: float) -> float:
 BLOCK = 16_384
 
 
+#: Above this, ``u + (1 - c)`` may round up to 2 for ``u < 1``.
+_NEAR_ONE = 1.0 - math.ldexp(1.0, -50)
+
+
 class _Triangular:
     """Inverse CDF of the triangular distribution (low, mode, high): one uniform per draw.
 
-    ``x = low + sqrt(u (high - low)(mode - low))`` for ``u < c = (mode - low)/(high - low)``,
-    ``x = high - sqrt((1 - u)(high - low)(high - mode))`` otherwise. The first is below the
-    mode exactly when ``u < c`` and the second above it exactly when ``u >= c``, so
-    ``min(first, mode) + (max(second, mode) - mode)`` picks the right one with arithmetic
-    only (no masked copies, which are several times slower), and each radicand is a product
-    of non-negative numbers: no cancellation, no negative square root.
+    With ``c = (mode - low) / (high - low)``, the textbook inverse is
+    ``low + sqrt(u (high - low)(mode - low))`` for ``u < c`` and
+    ``high - sqrt((1 - u)(high - low)(high - mode))`` otherwise. Both are
+    ``mode + w (1 - sqrt(t))`` with ``t = min(u / c, (1 - u) / (1 - c))`` (uniform on
+    [0, 1] in either branch) and ``w = -(mode - low)`` left of the mode, ``high - mode`` right
+    of it: one square root, and the branch chosen by arithmetic (``floor(u + 1 - c)`` is 0 on
+    the left, 1 on the right), since masked copies are several times slower. Where rounding
+    puts ``u`` on the other side of ``c``, ``t`` is 1 and both branches give the mode.
     """
 
     def __init__(self, low: float, mode: float, high: float):
         self.low, self.mode, self.high = float(low), float(mode), float(high)
-        width = self.high - self.low
-        self.a = width * (self.mode - self.low)
-        self.b = width * (self.high - self.mode)
+        c = (self.mode - self.low) / (self.high - self.low)
+        self.one_minus_c = 1.0 - c
+        self.inv_c = math.inf if c == 0 else 1.0 / c
+        self.inv_1mc = math.inf if c == 1 else 1.0 / (1.0 - c)
+        self.left = self.mode - self.low
+        self.span = self.left + (self.high - self.mode)
 
-    def __call__(self, u: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-        """Turn the uniforms ``u`` into draws, in place (``scratch``: a buffer of its size)."""
+    def __call__(self, u: np.ndarray, scratch: np.ndarray, side: np.ndarray) -> np.ndarray:
+        """Turn the uniforms ``u`` into draws, in place (``scratch``, ``side``: buffers of
+        its size)."""
+        np.add(u, self.one_minus_c, out=side)
+        np.floor(side, out=side)  # 0 left of the mode, 1 right of it
+        if self.one_minus_c > _NEAR_ONE:
+            np.fmin(side, 1.0, out=side)  # (1 - c) + u may round up to 2 when c is tiny
         np.subtract(1.0, u, out=scratch)
-        scratch *= self.b
-        np.sqrt(scratch, out=scratch)
-        np.subtract(self.high, scratch, out=scratch)
-        np.maximum(scratch, self.mode, out=scratch)
-        scratch -= self.mode
-        u *= self.a
+        if self.inv_c == math.inf:  # the mode at low: every draw right of it, t = 1 - u
+            np.copyto(u, scratch)
+        else:
+            scratch *= self.inv_1mc  # inf when the mode is at high: then fmin keeps u / c
+            u *= self.inv_c
+            np.fmin(u, scratch, out=u)
         np.sqrt(u, out=u)
-        u += self.low
-        np.minimum(u, self.mode, out=u)
-        u += scratch
+        np.subtract(1.0, u, out=u)
+        side *= self.span
+        side -= self.left
+        u *= side
+        u += self.mode
+        np.clip(u, self.low, self.high, out=u)
         return u
 
 
@@ -153,7 +171,7 @@ def triangular_draws(rng: np.random.Generator, low, mode, high, size: int) -> np
     if low == high:
         return np.full(size, float(mode))
     u = rng.random(size)
-    return _Triangular(low, mode, high)(u, np.empty(size))
+    return _Triangular(low, mode, high)(u, np.empty(size), np.empty(size))
 
 
 @dataclass(frozen=True)
@@ -206,8 +224,8 @@ def monte_carlo(func: Callable, base: Mapping[str, float], low: Mapping[str, flo
     The draws are made and evaluated in blocks of :data:`BLOCK`: for each block, one uniform
     per drawn input (in parameter order) from numpy's SFC64 generator seeded with ``seed``
     (the fastest of numpy's generators), turned into a triangular draw by the inverse CDF;
-    then ``func`` on the block. Percentiles come
-    from ``numpy.partition``, not a full sort.
+    then ``func`` on the block. Percentiles come from ``numpy.partition`` (a selection per
+    rank), not a full sort.
     """
     n = int(chk.whole("draws", draws, 1))
     if n > MAX_DRAWS:
@@ -234,14 +252,14 @@ def monte_carlo(func: Callable, base: Mapping[str, float], low: Mapping[str, flo
     kept = {p: np.empty(n) for p in dists} if keep_draws else None
     size = min(BLOCK, n)
     uniforms = np.empty((len(dists), size))
-    scratch = np.empty(size)
+    scratch, side = np.empty(size), np.empty(size)
     for start in range(0, n, BLOCK):
         stop = min(start + BLOCK, n)
         u = uniforms if stop - start == size else np.empty((len(dists), stop - start))
-        rng.random(out=u)
         values = dict(fixed)
         for j, (p, dist) in enumerate(dists.items()):
-            x = dist(u[j], scratch[: stop - start])
+            rng.random(out=u[j])  # row by row: the same stream as the whole block at once
+            x = dist(u[j], scratch[: stop - start], side[: stop - start])
             if p in whole:
                 np.round(x, out=x)
             values[p] = x
@@ -249,8 +267,9 @@ def monte_carlo(func: Callable, base: Mapping[str, float], low: Mapping[str, flo
                 kept[p][start:stop] = x
         if start == 0:
             # Every draw lies between its input's low and high (rounded, for whole inputs),
-            # and every domain is an interval: checking the bounds and the first block checks
-            # them all, and the remaining blocks skip the checks.
+            # and every domain is an interval save that of whole numbers, which the checked
+            # first block would catch: so the bounds and the first block are checked, and
+            # the remaining blocks skip the checks.
             _check_bounds(func, fixed, dists, whole)
             result = call_with_inputs(func, values)
         else:
@@ -281,16 +300,31 @@ def _check_bounds(func, fixed, dists, whole):
         call_with_inputs(func, values)
 
 
+def _select(values: np.ndarray, ranks: list[int]) -> None:
+    """Put the order statistics ``ranks`` (sorted, distinct) of ``values`` in place.
+
+    One ``partition`` per rank, each on the slice between the ranks already placed: several
+    times faster than ``partition`` given all the ranks at once."""
+    pending = [(0, values.size, ranks)]
+    while pending:
+        start, stop, ks = pending.pop()
+        if not ks:
+            continue
+        mid = len(ks) // 2
+        k = ks[mid]
+        values[start:stop].partition(k - start)
+        pending += [(start, k, ks[:mid]), (k + 1, stop, ks[mid + 1:])]
+
+
 def _percentiles(values: np.ndarray, pct: np.ndarray) -> np.ndarray:
-    """numpy's linear percentiles through one ``partition`` of ``values`` (reordered in place).
-    """
+    """numpy's linear percentiles by partial selection (``values`` is reordered in place)."""
     n = values.size
     if np.isnan(values).any():
         return np.full(pct.shape, np.nan)
     h = (n - 1) * pct / 100.0
     lo = np.floor(h).astype(np.intp)
     hi = np.minimum(lo + 1, n - 1)
-    values.partition(np.unique(np.concatenate([lo, hi])))
+    _select(values, sorted({int(k) for k in (*lo, *hi)}))
     a, b = values[lo], values[hi]
     t = h - lo
     # numpy's lerp: from the nearer end, so that t = 0 and t = 1 give a and b exactly
