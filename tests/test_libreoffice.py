@@ -23,7 +23,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from xlmodel.errors import ExcelError, WorkbookError
 from xlmodel.libreoffice import (
     _calls_udf,
+    pdf_page_texts,
     png_names,
+    print_pdf,
     recalculate,
     render_pngs,
     require_soffice,
@@ -299,3 +301,36 @@ def test_render_one_png_per_sheet_with_chart(tmp_path):
         assert 40 < width <= 11.7 * dpi and 20 < height <= 8.5 * dpi
     assert coloured_pixels(*images[0]) == 0
     assert coloured_pixels(*images[1]) > 500  # the bars
+
+
+def test_render_prints_as_the_page_setup_says(tmp_path):
+    """A sheet with its own page setup (fit one page wide, as many tall as needed) renders
+    page by page; a sheet without one is fitted to a single page."""
+    require_soffice(pdftoppm=True)
+    wb = openpyxl.Workbook()
+    long = wb.active
+    long.title = "Long"
+    for row in range(1, 151):  # about three portrait pages at full size
+        long.cell(row, 1, f"row {row}")
+        long.cell(row, 2, f"=A{row}&\"!\"")
+    long.page_setup.orientation = "portrait"
+    long.sheet_properties.pageSetUpPr.fitToPage = True
+    long.page_setup.fitToWidth = 1
+    long.page_setup.fitToHeight = 0
+    long.oddHeader.left.text = "&A"
+    short = wb.create_sheet("Short")
+    for row in range(1, 151):
+        short.cell(row, 1, row)
+    book = tmp_path / "pages.xlsx"
+    wb.save(book)
+
+    pages = print_pdf(book, tmp_path / "pages.pdf")
+    assert pages.count("Short") == 1
+    assert pages.count("Long") >= 2 and pages == ["Long"] * pages.count("Long") + ["Short"]
+    texts = pdf_page_texts(tmp_path / "pages.pdf")
+    assert "row 1!" in texts[0] and "row 150!" in texts[pages.count("Long") - 1]
+
+    paths = render_pngs(book, tmp_path / "png", dpi=40)
+    names = [p.name for p in paths]
+    assert names[0] == "pages-long.png" and names[1] == "pages-long-page2.png"
+    assert names[-1] == "pages-short.png" and len(names) == len(pages)

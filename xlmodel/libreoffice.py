@@ -4,8 +4,9 @@ Two jobs, both through the ``soffice`` command line:
 
 * :func:`recalculate` makes LibreOffice recompute every native formula of a workbook and returns
   the values, so tests can check the Python values against an independent implementation.
-* :func:`render_pngs` prints each sheet of a workbook to one PNG (charts included) for the
-  documentation.
+* :func:`render_pngs` prints a workbook as its page setup says, one PNG per page (charts
+  included), for the documentation; :func:`print_pdf` and :func:`to_pdf` give the PDF, and
+  :func:`pdf_page_texts` and :func:`pdf_word_heights` read it back (poppler).
 
 LibreOffice keeps the cached values of a file it did not write itself unless its profile says
 otherwise, so every call runs with a fresh, private user profile that forces a full
@@ -174,12 +175,13 @@ def render_pngs(
     trim: bool = True,
     timeout: float = 180,
 ) -> list[Path]:
-    """Render each sheet of a workbook to its own PNG, charts included.
+    """Render each printed page of a workbook to a PNG, charts included: what printing gives.
 
-    LibreOffice prints a copy of the workbook in which every sheet is set to fit one landscape
-    page; the original is never modified. Formulas calling functions LibreOffice does not know
-    (the add-in's UDFs) are replaced in the copy by their cached values, so they do not show
-    ``#NAME?``; native formulas stay formulas and are recalculated.
+    LibreOffice prints a copy of the workbook; the original is never modified. A sheet with a
+    page setup of its own (fit to page, or a print area) prints as it says; a sheet without
+    one is fitted to one landscape page. Formulas calling functions LibreOffice does not know
+    (the add-in's UDFs) are replaced in the copy by their cached values, so they show what
+    Excel shows rather than ``#NAME?``; native formulas stay formulas and are recalculated.
 
     Parameters
     ----------
@@ -204,8 +206,9 @@ def render_pngs(
     Returns
     -------
     list of Path
-        One PNG per rendered sheet, in workbook order, named
-        ``<workbook-stem>-<sheet>.png`` (both slugified). Empty sheets are not rendered.
+        One PNG per printed page, in workbook order: ``<workbook-stem>-<sheet>.png`` for a
+        sheet's first page and ``<workbook-stem>-<sheet>-page<N>.png`` for the next ones (both
+        slugified). Empty sheets are not rendered.
 
     Raises
     ------
@@ -222,31 +225,131 @@ def render_pngs(
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
-        copy = work / "print.xlsx"
-        sheets = _print_copy(source, copy, _upper_set(udf_names), tuple(skip_sheets),
-                             include_hidden)
-        pdf = _soffice_convert(copy, "pdf", work, deadline, timeout)
+        pdf, pages = _print_pdf(source, work, _upper_set(udf_names), tuple(skip_sheets),
+                                include_hidden, deadline, timeout)
         pages_dir = work / "pages"
         pages_dir.mkdir()
         # Without -png pdftoppm writes PPM, which is simple to crop before encoding.
         image_format = [] if trim else ["-png"]
         argv = [pdftoppm, *image_format, "-r", str(dpi), str(pdf), str(pages_dir / "page")]
         _run(argv, work, deadline, timeout, f"pdftoppm on {source.name}")
-        pages = sorted(pages_dir.iterdir(), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-        if len(pages) != len(sheets):
-            raise WorkbookError(
-                f"LibreOffice printed {len(pages)} pages for {len(sheets)} sheets of "
-                f"{source.name} ({', '.join(sheets)}); cannot tell which page is which sheet"
-            )
+        images = sorted(pages_dir.iterdir(), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+        if len(images) != len(pages):
+            raise WorkbookError(f"pdftoppm wrote {len(images)} images for {len(pages)} pages "
+                                f"of {source.name}")
+        sheets = list(dict.fromkeys(pages))
+        base = dict(zip(sheets, png_names(source.stem, sheets), strict=True))
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for page, name in zip(pages, png_names(source.stem, sheets), strict=True):
+        written, seen = [], {}
+        for image_path, sheet in zip(images, pages, strict=True):
+            seen[sheet] = seen.get(sheet, 0) + 1
+            name = base[sheet]
+            if seen[sheet] > 1:
+                name = name.removesuffix(".png") + f"-page{seen[sheet]}.png"
             target = out / name
-            image = page.read_bytes()
+            image = image_path.read_bytes()
             target.write_bytes(_trimmed_png(image, margin=max(2, dpi // 8)) if trim else image)
             written.append(target)
         return written
+
+
+def print_pdf(
+    path: str | os.PathLike,
+    dest: str | os.PathLike,
+    *,
+    udf_names: Iterable[str] = (),
+    skip_sheets: Iterable[str] = DEFAULT_SKIP_SHEETS,
+    include_hidden: bool = False,
+    timeout: float = 180,
+) -> list[str]:
+    """Print a workbook to the PDF file ``dest`` as :func:`render_pngs` does.
+
+    Returns the sheet each page belongs to, page by page.
+    """
+    source = _existing_file(path)
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
+        pdf, pages = _print_pdf(source, Path(tmp), _upper_set(udf_names), tuple(skip_sheets),
+                                include_hidden, deadline, timeout)
+        shutil.copyfile(pdf, dest)
+    return pages
+
+
+def to_pdf(path: str | os.PathLike, dest: str | os.PathLike, *, timeout: float = 180) -> Path:
+    """Print the workbook itself to the PDF file ``dest``, as LibreOffice prints it: no copy,
+    no frozen add-in cells (they show #NAME?), the workbook's own page setup."""
+    source = _existing_file(path)
+    deadline = time.monotonic() + timeout
+    dest = Path(dest)
+    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
+        shutil.copyfile(_soffice_convert(source, "pdf", Path(tmp), deadline, timeout), dest)
+    return dest
+
+
+def pdf_word_heights(pdf: str | os.PathLike, *, timeout: float = 60) -> list[list[float]]:
+    """The height [pt] of every word's box on each page of a PDF (poppler's pdftotext -bbox):
+    a measure of how large the printed text is."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        raise WorkbookError("poppler's pdftotext not found on PATH")
+    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
+        work = Path(tmp)
+        out = work / "words.html"
+        _run([pdftotext, "-bbox", str(Path(pdf).resolve()), str(out)], work,
+             time.monotonic() + timeout, timeout, "pdftotext")
+        html = out.read_text(encoding="utf-8", errors="replace")
+    box = re.compile(r'<word [^>]*yMin="([-\d.]+)"[^>]*yMax="([-\d.]+)"')
+    return [[float(b) - float(a) for a, b in box.findall(page)]
+            for page in html.split("<page ")[1:]]
+
+
+def pdf_page_texts(pdf: str | os.PathLike, *, timeout: float = 60) -> list[str]:
+    """The text of each page of a PDF, laid out as printed (poppler's pdftotext)."""
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        raise WorkbookError("poppler's pdftotext not found on PATH")
+    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
+        work = Path(tmp)
+        out = work / "text.txt"
+        _run([pdftotext, "-layout", str(Path(pdf).resolve()), str(out)], work,
+             time.monotonic() + timeout, timeout, "pdftotext")
+        text = out.read_text(encoding="utf-8", errors="replace")
+    pages = text.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def _print_pdf(source: Path, work: Path, udfs: frozenset[str], skip: tuple[str, ...],
+               include_hidden: bool, deadline: float, timeout: float) -> tuple[Path, list[str]]:
+    """Print the copy to PDF; return it and the sheet of each page."""
+    copy = work / "print.xlsx"
+    sheets = _print_copy(source, copy, udfs, skip, include_hidden)
+    pdf = _soffice_convert(copy, "pdf", work, deadline, timeout)
+    if shutil.which("pdftotext") is None:
+        raise WorkbookError("poppler's pdftotext not found on PATH; it is needed to tell "
+                            "which page is which sheet")
+    texts = pdf_page_texts(pdf, timeout=max(1.0, deadline - time.monotonic()))
+    return pdf, _pages_to_sheets(texts, sheets, source.name)
+
+
+def _pages_to_sheets(texts: list[str], sheets: list[str], what: str) -> list[str]:
+    """The sheet of each page: pages come in sheet order, and every page's header begins with
+    its sheet's name (the print copy makes sure of it)."""
+    if len(texts) == len(sheets):
+        return list(sheets)
+    pages, k = [], -1
+    for number, text in enumerate(texts, start=1):
+        first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        candidates = [j for j in (k, k + 1) if 0 <= j < len(sheets)
+                      and first.startswith(sheets[j])]
+        if not candidates:
+            raise WorkbookError(f"LibreOffice printed {len(texts)} pages for {len(sheets)} "
+                                f"sheets of {what}; cannot tell which sheet page {number} is")
+        k = max(candidates, key=lambda j: (len(sheets[j]), j))
+        pages.append(sheets[k])
+    if set(pages) != set(sheets):
+        raise WorkbookError(f"LibreOffice printed no page for some sheets of {what}")
+    return pages
 
 
 def png_names(stem: str, sheets: Iterable[str]) -> list[str]:
@@ -391,7 +494,9 @@ def _print_copy(source: Path, dest: Path, udfs: frozenset[str], skip: tuple[str,
     sheets = [wb[name] for name in wb.sheetnames]  # worksheets and chart sheets, in tab order
     for sheet in sheets:
         if isinstance(sheet, Worksheet):
-            _fit_to_one_page(sheet)
+            if not _has_page_setup(sheet):
+                _fit_to_one_page(sheet)
+            _name_in_header(sheet)
         wanted = (
             (include_hidden or sheet.sheet_state == "visible")
             and not any(fnmatch.fnmatch(sheet.title.lower(), p.lower()) for p in skip)
@@ -420,6 +525,19 @@ def _fit_to_one_page(ws: Worksheet) -> None:
     # Manual page breaks would still split the sheet.
     ws.row_breaks = RowBreak()
     ws.col_breaks = ColBreak()
+
+
+def _has_page_setup(ws: Worksheet) -> bool:
+    return bool(ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage
+                or ws.print_area)
+
+
+def _name_in_header(ws: Worksheet) -> None:
+    """Make each page's first line begin with the sheet's name, so pages map to sheets."""
+    header = ws.oddHeader
+    if header.left.text and header.left.text.startswith("&A"):
+        return
+    header.left.text = "&A"
 
 
 def _is_blank(sheet) -> bool:

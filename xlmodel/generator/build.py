@@ -20,6 +20,7 @@ from xlmodel import ooxml
 from xlmodel.catalogue import FUNCTIONS
 from xlmodel.errors import WorkbookError
 from xlmodel.formula import NATIVE_FUNCTIONS, lint_formula
+from xlmodel.formula.tokenizer import FormulaError, tokenize
 
 from . import economics
 from .writer import Book
@@ -43,21 +44,65 @@ class Built:
     names: dict
 
 
+#: Numbers a template formula may hold: every other constant is a named, labelled cell.
+ALLOWED_LITERALS = frozenset({0.0, 1.0, 100.0})
+
+#: Excel's own functions beyond those the formula engine knows: a defined name spelled like
+#: one makes LibreOffice read the call as the name (Err:509).
+EXCEL_FUNCTIONS = frozenset("""
+ACOS ACOSH ADDRESS AREAS ASIN ASINH ATAN ATAN2 ATANH AVEDEV BETADIST BINOMDIST CEILING.MATH
+CELL CHAR CHIDIST CHOOSECOLS CHOOSEROWS CLEAN CODE COMBIN CORREL COS COSH COUNTBLANK COVAR
+CUMIPMT CUMPRINC DATE DATEDIF DATEVALUE DAY DAYS DB DDB DEGREES DEVSQ DOLLAR DROP EDATE EFFECT
+EOMONTH ERROR.TYPE EVEN EXPAND FACT FILTER FIND FISHER FIXED FORECAST FREQUENCY GAMMA GEOMEAN
+GROWTH HARMEAN HOUR HYPERLINK IFS INDIRECT INFO INTERCEPT IPMT IRR ISFORMULA ISOWEEKNUM ISPMT
+ISREF KURT LAMBDA LARGE LINEST LOGEST LOOKUP MAP MDETERM MINUTE MINVERSE MIRR MMULT MODE MONTH
+MROUND NETWORKDAYS NOMINAL NORMDIST NORMINV NORMSDIST NORMSINV NOW NPER ODD OFFSET PEARSON
+PERCENTILE PERCENTRANK PERMUT PPMT PROPER QUARTILE QUOTIENT RADIANS RAND RANDARRAY RANDBETWEEN
+RANK RATE REDUCE REPLACE ROMAN RSQ SCAN SEARCH SECOND SHEET SHEETS SIN SINH SKEW SLN SLOPE
+SMALL SORT SORTBY STANDARDIZE STDEV STDEVP SUBTOTAL SUMX2MY2 SUMX2PY2 SUMXMY2 SWITCH SYD T TAKE
+TAN TANH TDIST TEXTJOIN TIME TIMEVALUE TINV TOCOL TOROW TODAY TREND TRIMMEAN TTEST TYPE UNIQUE
+VAR VARP VDB WEEKDAY WEEKNUM WORKDAY WRAPCOLS WRAPROWS XIRR XNPV YEAR YEARFRAC
+""".split())
+
+
 def lint(book: Book) -> list[str]:
-    """Formulas the headless harness could not evaluate: none may reach a template."""
-    known = set(NATIVE_FUNCTIONS) | {f.name for f in FUNCTIONS} | {"LET"}
+    """What must not reach a template: formulas the headless harness could not evaluate,
+    numbers typed into formulas (other than 0, 1 and 100), and defined names that spell a
+    function's name, native or the add-in's."""
+    ours = {f.name for f in FUNCTIONS}
+    known = set(NATIVE_FUNCTIONS) | ours | {"LET"}
+    functions = {n.upper() for n in known | EXCEL_FUNCTIONS}
     sheets = [ws.title for ws in book.wb.worksheets]
-    problems = []
+    problems = [f"defined name {name!r} spells the function {name.upper()}"
+                for name in book.names if name.upper() in functions]
     for ws in book.wb.worksheets:
         for row in ws.iter_rows():
             for c in row:
                 text = _formula_text(c.value)
                 if text is None:
                     continue
+                where = f"{ws.title}!{c.coordinate}"
                 for p in lint_formula(text[1:], known_functions=known,
                                       defined_names=book.names, sheets=sheets):
-                    problems.append(f"{ws.title}!{c.coordinate}: {p}")
+                    problems.append(f"{where}: {p}")
+                problems += [f"{where}: the number {lit} is typed into the formula; make it "
+                             "a named, labelled input or constant"
+                             for lit in formula_literals(text)]
     return problems
+
+
+def formula_literals(text: str) -> list[str]:
+    """Numbers typed into a formula other than 0, 1 and 100 (strings do not count).
+
+    >>> formula_literals('=pue*8.766*price+IF(A1>1,"2 GW",100)-1E-9')
+    ['8.766', '1E-9']
+    """
+    try:
+        tokens = tokenize(text[1:] if text.startswith("=") else text)
+    except FormulaError as exc:
+        return [f"(unreadable formula: {exc})"]
+    return [t.text for t in tokens if t.kind == "NUMBER" and float(t.value) not in
+            ALLOWED_LITERALS]
 
 
 def _formula_text(value) -> str | None:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule
+from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
@@ -28,7 +28,7 @@ GREEN_FILL = PatternFill("solid", fgColor="C6EFCE")
 THIN = Side(style="thin", color="BFBFBF")
 
 FORMATS = {
-    "$/kg": '"$"#,##0',
+    "$/kg": '"$"#,##0;"-$"#,##0',
     "$/W": '"$"#,##0.00',
     "$/W/yr": '"$"#,##0.000',
     "$/Mtok": '"$"0.0000',
@@ -37,12 +37,16 @@ FORMATS = {
     "year": "0",
     "int": "#,##0",
     "GW": "#,##0.0",
+    "t": "#,##0",
     "check": "0.0E+00",
+    "sci": "0.00E+00",
     "number": "#,##0.000",
+    "ratio": "0.000",
     "text": "@",
+    "pass": '"OK";"FAIL";"FAIL"',
 }
 
-#: Relative difference above which a check cell turns red.
+#: Relative difference above which a check cell turns red (the Checks sheet's tolerance).
 CHECK_TOLERANCE = 1e-9
 
 _NAME_LIKE_CELL = re.compile(r"^(?:[A-Za-z]{1,3}[0-9]+|[Rr][0-9]*[Cc][0-9]*)$")
@@ -76,6 +80,10 @@ class Book:
             ws.column_dimensions[get_column_letter(col)].width = width
         ws.sheet_view.showGridLines = False
         return SheetWriter(self, ws)
+
+    def ref_of(self, name: str) -> str:
+        """The sheet-qualified absolute reference a defined name stands for."""
+        return self.names[name]
 
     def define(self, name: str, sheet: str, ref: str) -> None:
         """A workbook-scoped name for an absolute reference such as ``$B$4`` or ``$A$1:$B$9``."""
@@ -135,6 +143,8 @@ class SheetWriter:
         if wrap:
             c.alignment = Alignment(wrap_text=True, vertical="top")
             self._fit_height(row, col, value)
+        else:  # beside wrapped text, a row reads from its top line
+            c.alignment = Alignment(vertical="top")
         if name:
             self.book.define(name, self.title, absolute(row, col))
         return c
@@ -207,16 +217,60 @@ class SheetWriter:
         return ref
 
     def check_format(self, ref: str) -> None:
-        """Red when |difference| > CHECK_TOLERANCE, green otherwise."""
+        """Red when the difference exceeds the workbook's check tolerance, green otherwise."""
         self.ws.conditional_formatting.add(
-            ref, CellIsRule(operator="greaterThan", formula=[str(CHECK_TOLERANCE)], fill=RED_FILL))
+            ref, CellIsRule(operator="greaterThan", formula=["check_tolerance"], fill=RED_FILL))
         self.ws.conditional_formatting.add(
-            ref, CellIsRule(operator="lessThanOrEqual", formula=[str(CHECK_TOLERANCE)],
+            ref, CellIsRule(operator="lessThanOrEqual", formula=["check_tolerance"],
                             fill=GREEN_FILL))
+
+    def pass_format(self, ref: str) -> None:
+        """A pass flag (1 OK, 0 FAIL): red on failure, green on a pass."""
+        first = ref.split(":")[0]
+        self.ws.conditional_formatting.add(ref, FormulaRule(formula=[f"{first}<>1"],
+                                                            fill=RED_FILL))
+        self.ws.conditional_formatting.add(ref, FormulaRule(formula=[f"{first}=1"],
+                                                            fill=GREEN_FILL))
+
+    def page_setup(self, *, version: str, title: str, landscape: bool = True,
+                   one_page: bool = False, title_rows: str | None = None,
+                   last_col: int | None = None, last_row: int | None = None,
+                   print_area: bool = True) -> None:
+        """Print setup: fit to one page wide (and tall when ``one_page``), print area, print
+        titles, and a header and footer naming the sheet and the version."""
+        ws = self.ws
+        ws.page_setup.orientation = "landscape" if landscape else "portrait"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 1 if one_page else 0
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.top = ws.page_margins.bottom = 0.6
+        ws.page_margins.header = ws.page_margins.footer = 0.25
+        last_col = last_col or ws.max_column
+        last_row = last_row or ws.max_row
+        if print_area:  # LibreOffice prints a hidden sheet that has a print area
+            ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
+        if title_rows:
+            ws.print_title_rows = title_rows
+        ws.oddHeader.left.text = "&A"
+        ws.oddHeader.left.size = 9
+        ws.oddHeader.right.text = f"{title} - xlmodel {version}"
+        ws.oddHeader.right.size = 9
+        ws.oddFooter.left.text = "&A"
+        ws.oddFooter.left.size = 8
+        ws.oddFooter.right.text = "page &P of &N"
+        ws.oddFooter.right.size = 8
 
 
 def check_formula(udf_ref: str, twin_ref: str) -> str:
-    """Relative difference between a UDF result and its native twin; 0 when both are the same
-    error, 1 when only one is an error."""
-    return (f"=IF(ISERROR({udf_ref}),IF(ISERROR({twin_ref}),0,1),IF(ISERROR({twin_ref}),1,"
-            f"ABS({twin_ref}-{udf_ref})/MAX(1E-300,ABS({udf_ref}))))")
+    """Relative difference between a Python result and its native twin.
+
+    An error on either side is a failure (1), except #N/A on both sides, the one error both
+    give on purpose (e.g. a crossover that never happens). Any other error in the Python
+    cell (#NAME? where the add-in is missing, #NUM! from bad input) never counts as agreement.
+    """
+    u, t = udf_ref, twin_ref
+    return (f"=IF(OR(ISERROR({u}),ISERROR({t})),IF(AND(ISNA({u}),ISNA({t})),0,1),"
+            f"IF({t}={u},0,ABS({t}-{u})/MAX(ABS({t}),ABS({u}))))")
