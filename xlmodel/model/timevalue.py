@@ -51,7 +51,7 @@ def annualized_token_return(halving_years, algorithmic_halving_years=np.inf):
     (the essay, claim 2); Epoch AI's 2.07-year hardware halving gives 39.8 %.
     """
     t = _halving(halving_years, algorithmic_halving_years)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         return chk.scalar(pm.exp2(1.0 / t) - 1.0)
 
 
@@ -77,7 +77,7 @@ def token_cost(start_cost, start_year, year, halving_years, algorithmic_halving_
     t0 = chk.finite("start_year", start_year)
     t1 = chk.finite("year", year)
     t = _halving(halving_years, algorithmic_halving_years)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         return chk.scalar(c0 * pm.exp2(-(t1 - t0) / t))
 
 
@@ -100,7 +100,7 @@ def compute_equivalence(power, delay_years, halving_years, algorithmic_halving_y
     p = chk.non_negative("power", power)
     delay = chk.finite("delay_years", delay_years)
     t = _halving(halving_years, algorithmic_halving_years)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         return chk.scalar(p * pm.exp2(delay / t))
 
 
@@ -115,5 +115,5 @@ def head_start_value(lead_years, halving_years, algorithmic_halving_years=np.inf
     """
     lead = chk.finite("lead_years", lead_years)
     t = _halving(halving_years, algorithmic_halving_years)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         return chk.scalar(pm.exp2(lead / t) - 1.0)
