@@ -265,3 +265,10 @@ def test_every_assumption_is_checked_even_if_unused():
     assert "space_life_years must be a whole number >= 1" in str(err)
     err = fails("CROSSOVER_YEAR", [["launch_base_year", 2025.5]])
     assert "launch_base_year must be a whole year" in str(err)
+
+
+def test_an_error_as_the_only_argument_is_returned_as_that_error():
+    # =SQRT(NA()) is #N/A in Excel; so is =ANNUALIZED_TOKEN_RETURN(NA())
+    assert invoke("ANNUALIZED_TOKEN_RETURN", [["#N/A"]]) == [[ExcelError("#N/A")]]
+    assert invoke("COMPUTE_EQUIVALENCE", [[1.0]], [["#DIV/0!"]], [[1.0]]) == [
+        [ExcelError("#DIV/0!")]]

@@ -108,11 +108,17 @@ def test_unknown_function_leaves_the_connection_usable(conn):
     # retries); the module's __getattr__ makes it a #VALUE! with a message instead
     assert conn.call("ANNUALIZED_TOKEN_RETURN", [[[1]], None]) == (200, [[1.0]])
     sock = conn.http.sock
-    status, text = conn.call("NO_SUCH_FUNCTION", [[[1]]])
-    assert status == 400
-    assert text.startswith("xlmodel ") and "has no function NO_SUCH_FUNCTION" in text
-    assert conn.call("ANNUALIZED_TOKEN_RETURN", [[[1]], None]) == (200, [[1.0]])
-    assert conn.http.sock is sock, "the server closed the connection"
+    for name in ("NO_SUCH_FUNCTION", "no_such_function", "Launch_Cost"):
+        status, text = conn.call(name, [[[1]]])
+        assert status == 400
+        assert text.startswith("xlmodel ") and f"has no function {name}" in text
+        assert conn.call("ANNUALIZED_TOKEN_RETURN", [[[1]], None]) == (200, [[1.0]])
+        assert conn.http.sock is sock, f"the server closed the connection after {name}"
+
+
+def test_an_error_cell_as_the_only_argument_is_that_error(conn):
+    # as a native function does: =SQRT(NA()) is #N/A, not #VALUE!
+    assert conn.call("ANNUALIZED_TOKEN_RETURN", [[[NA_CELL]], None]) == (200, [[NA]])
 
 
 def test_thousand_calls_over_eight_connections(server):

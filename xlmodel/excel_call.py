@@ -218,8 +218,8 @@ class Elementwise:
         """
         ok = np.array([[e is None for e in row] for row in self.errors])
         if self.is_scalar and not ok[0, 0]:
-            err = self.errors[0][0]
-            raise CallError(err.code, err.message or f"an argument is the error {err.code}")
+            # as a native function does: =SQRT(NA()) is #N/A
+            return [[self.errors[0][0]]]
         # Elements already in error get a harmless stand-in: the value of a good element,
         # or the first element, so the vectorized call sees valid numbers only.
         arrays = {}

@@ -156,8 +156,10 @@ def _run(args: argparse.Namespace) -> int:
             env = server_env(project, namespace=args.namespace, auth=args.auth,
                              license_key=args.license_key, environment=args.environment)
             scheme = "https" if args.ssl_certfile else "http"
+            # xlwings Server adds _DEV to the namespace of a dev environment
+            shown = args.namespace + ("_DEV" if args.environment == "dev" else "")
             print(f"xlmodel server: manifest at {scheme}://{args.host}:{args.port}/manifest.xml "
-                  f"(functions as ={args.namespace}.BREAKEVEN_LAUNCH_COST() ...); "
+                  f"(functions as ={shown}.BREAKEVEN_LAUNCH_COST() ...); "
                   "Ctrl+C stops it", flush=True)
             proc = subprocess.Popen(server_command(args.host, args.port, args.ssl_certfile,
                                                    args.ssl_keyfile), env=env)

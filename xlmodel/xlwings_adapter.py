@@ -46,11 +46,11 @@ def call(name: str, *args) -> list[list]:
 def missing(name: str):
     """What the module answers for a name it does not have (its module ``__getattr__``).
 
-    Under xlwings Server and Lite a name spelled like an Excel function is a call from an
-    add-in whose function list differs from this module's: raise ``XlwingsError`` (#VALUE!
-    with the message). Anything else is an ordinary ``AttributeError``.
+    Under xlwings Server and Lite a public name (any spelling) is a call from an add-in whose
+    function list differs from this module's: raise ``XlwingsError`` (#VALUE! with the
+    message). Private and special names are an ordinary ``AttributeError``.
     """
-    if on_server() and name[:1].isalpha() and name == name.upper():
+    if on_server() and name[:1].isalpha():
         import xlwings as xw
 
         from xlmodel import __version__
