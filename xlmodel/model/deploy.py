@@ -186,4 +186,5 @@ def launch_cost_per_kw_year(mass_kg, power_kw, life_years, launch_cost_per_kg):
     power = chk.positive("power_kw", power_kw)
     life = chk.positive("life_years", life_years)
     p = chk.non_negative("launch_cost_per_kg", launch_cost_per_kg)
-    return chk.scalar(mass * p / (power * life))
+    with np.errstate(over="ignore"):  # an infinite cost is the catalogue's #NUM!
+        return chk.scalar(mass * p / (power * life))
