@@ -375,20 +375,7 @@ def _model_sheet(s: SheetWriter, checks: _Checks) -> None:
     s.header(["Quantity", "Name (Python; twin: _native)", "Unit", "Python", "Native",
               "Check", "Equation"])
     width = 7
-
-    def row(label, unit, udf, twin, equation, *, name, fmt=None):
-        r = s.row
-        fmt = fmt or _fmt(unit)
-        s.cell(r, 1, label)
-        s.cell(r, 2, name, color="595959")
-        s.cell(r, 3, unit)
-        s.cell(r, 4, udf, fmt=fmt, style="result", name=name)
-        s.cell(r, 5, twin, fmt=fmt, name=f"{name}_native")
-        s.cell(r, 6, check_formula(f"D{r}", f"E{r}"), fmt="check", name=f"check_{name}")
-        s.check_format(f"F{r}")
-        s.cell(r, 7, equation, italic=True, color="595959")
-        checks.add("Python against twin", f"Model: {label}", f"=check_{name}")
-        s.row += 1
+    row = _twin_rows(s, checks, "Model")
 
     halving = "hardware_halving_years,algorithmic_halving_years"
     s.section("Time value of compute (claims 1-4)", width)

@@ -124,13 +124,21 @@ def _py_exp(x: float) -> float:
     return _exp_core(x, _py_rint, _py_ldexp)
 
 
-def _py_log(x: float) -> float:
+def _py_log_edge(x: float) -> float | None:
+    """What a logarithm gives at NaN, inf, 0 and below; None for a positive finite x."""
     if x != x or x == math.inf:
         return x
     if x < 0.0:
         return math.nan
     if x == 0.0:
         return -math.inf
+    return None
+
+
+def _py_log(x: float) -> float:
+    edge = _py_log_edge(x)
+    if edge is not None:
+        return edge
     f, k = _split(x, _py_frexp, _py_select)
     return _log_mantissa(f, k)
 
@@ -172,14 +180,10 @@ def _py_exp2(x: float) -> float:
 
 
 def _py_log2(x: float) -> float:
-    if x != x or x == math.inf:
-        return x
-    if x < 0.0:
-        return math.nan
-    if x == 0.0:
-        return -math.inf
-    f, k = _split(x, _py_frexp, _py_select)
-    return k + _log_mantissa(f, 0.0) * _INV_LN2
+    edge = _py_log_edge(x)
+    if edge is not None:
+        return edge
+    return _log2_of_split(*_split(x, _py_frexp, _py_select))
 
 
 def _py_power(b: float, y: float) -> float:
@@ -225,14 +229,22 @@ def _np_exp(x):
     return np.where(np.isnan(x), x, y)
 
 
-def _np_log(x):
+def _np_logarithm(x, of_split):
+    """``of_split(f, k)`` for positive finite x = 2^k (1 + f); the edges as a logarithm's."""
     bad = ~(x > 0.0) | (x == np.inf)
     inner = np.where(bad, 1.0, x)
-    f, k = _split(inner, _np_frexp, np.where)
-    y = _log_mantissa(f, k)
+    y = of_split(*_split(inner, _np_frexp, np.where))
     y = np.where(x == 0.0, -np.inf, y)
     y = np.where(x < 0.0, np.nan, y)
     return np.where(np.isnan(x) | (x == np.inf), x, y)
+
+
+def _log2_of_split(f, k):
+    return k + _log_mantissa(f, 0.0) * _INV_LN2
+
+
+def _np_log(x):
+    return _np_logarithm(x, _log_mantissa)
 
 
 def _np_log1p(x):
@@ -264,13 +276,7 @@ def _np_exp2(x):
 
 
 def _np_log2(x):
-    bad = ~(x > 0.0) | (x == np.inf)
-    inner = np.where(bad, 1.0, x)
-    f, k = _split(inner, _np_frexp, np.where)
-    y = k + _log_mantissa(f, 0.0) * _INV_LN2
-    y = np.where(x == 0.0, -np.inf, y)
-    y = np.where(x < 0.0, np.nan, y)
-    return np.where(np.isnan(x) | (x == np.inf), x, y)
+    return _np_logarithm(x, _log2_of_split)
 
 
 def _np_power(b, y):
