@@ -353,7 +353,7 @@ def check(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         tol["atol"] = atol
     rows = []
     for path in paths:
-        report = harness.check(path, mode, **tol)
+        report = harness.check(path, mode, keep_cells=True, **tol)
         bad = {(x.sheet, x.ref) for x in report.mismatches if x.kind == "value"}
         for (sheet, ref), value in report.recomputed.items():
             if (sheet, ref) not in report.saved:

@@ -72,10 +72,13 @@ class Report:
     """(sheet, ref) -> recomputed value of every compared cell (for --update)."""
     spill_refs: dict = field(default_factory=dict, repr=False)
     """(sheet, anchor ref) -> recomputed spill range, where it changed."""
+    keep_cells: bool = field(default=False, repr=False)
+    """Whether :attr:`saved` and :attr:`formulas` are filled (``check(keep_cells=True)``)."""
     saved: dict = field(default_factory=dict, repr=False)
-    """(sheet, ref) -> saved value of every compared cell."""
+    """(sheet, ref) -> saved value of every compared cell, with ``keep_cells``."""
     formulas: dict = field(default_factory=dict, repr=False)
-    """(sheet, ref) -> the formula that computes it (the spill's, for a filled cell)."""
+    """(sheet, ref) -> the formula that computes it (the spill's, for a filled cell), with
+    ``keep_cells``."""
     not_recomputed: dict = field(default_factory=dict)
     """(sheet, ref) -> (reason, detail, formula) of each formula cell that kept its saved
     value; :data:`xlmodel.engine.REASONS` lists the reasons."""
@@ -317,8 +320,12 @@ def _clip(rect, wb: _Loaded):
 # --- checking ---------------------------------------------------------------------------------
 
 def check(path: str | os.PathLike[str], mode: str = "local", *, rtol: float = RTOL,
-          atol: float = ATOL, strict: bool = False, **limits) -> Report:
+          atol: float = ATOL, strict: bool = False, keep_cells: bool = False,
+          **limits) -> Report:
     """Recompute a workbook in ``mode`` and compare with its saved values.
+
+    With ``keep_cells`` the report also keeps each compared cell's saved value and formula
+    (:attr:`Report.saved`, :attr:`Report.formulas`), for a table of every cell.
 
     A cell that cannot be recomputed keeps its saved value and is listed in
     ``Report.not_recomputed`` with its reason; with ``strict`` each is also a mismatch. A
@@ -330,7 +337,7 @@ def check(path: str | os.PathLike[str], mode: str = "local", *, rtol: float = RT
     if mode not in MODES:
         raise WorkbookError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     with _no_gc():
-        report = _check(path, mode, rtol, atol, limits)
+        report = _check(path, mode, rtol, atol, limits, keep_cells)
     report.strict = strict
     if strict:
         for (sheet, ref), (reason, detail, formula) in report.not_recomputed.items():
@@ -354,9 +361,9 @@ def _no_gc():
             gc.enable()
 
 
-def _check(path, mode, rtol, atol, limits) -> Report:
+def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
     wb = load(path, mode, **limits)
-    report = Report(str(path), mode, udf_cells=len(wb.udf_keys))
+    report = Report(str(path), mode, udf_cells=len(wb.udf_keys), keep_cells=keep_cells)
     if mode == "full":
         from xlmodel import engine
 
@@ -411,8 +418,9 @@ def _check(path, mode, rtol, atol, limits) -> Report:
             # the common case: one plain cell
             value = _plain(result)
             recomputed[(key[0], cell.ref)] = value
-            report.saved[(key[0], cell.ref)] = saved.get(key)
-            report.formulas[(key[0], cell.ref)] = "=" + cell.formula
+            if report.keep_cells:
+                report.saved[(key[0], cell.ref)] = saved.get(key)
+                report.formulas[(key[0], cell.ref)] = "=" + cell.formula
             report.checked += 1
             if not same(saved.get(key), value, rtol, atol):
                 mismatches.append(Mismatch(key[0], cell.ref, "=" + cell.formula,
@@ -518,8 +526,9 @@ def _compare_cell(report: Report, wb: _Loaded, key, result, spill, rtol, atol) -
             saved = wb.saved.get((sheet, r, c))
             ref = ooxml.make_ref(r, c)
             report.recomputed[(sheet, ref)] = value
-            report.saved[(sheet, ref)] = saved
-            report.formulas[(sheet, ref)] = formula
+            if report.keep_cells:
+                report.saved[(sheet, ref)] = saved
+                report.formulas[(sheet, ref)] = formula
             report.checked += 1
             if not same(saved, value, rtol, atol):
                 report.mismatches.append(Mismatch(
