@@ -27,6 +27,8 @@ from xlmodel import ooxml, udf_bridge
 from xlmodel.catalogue import FUNCTIONS
 from xlmodel.errors import ExcelError, WorkbookError, as_excel_error
 from xlmodel.formula import Engine, Formula, find_calls
+from xlmodel.formula.parser import NameNode, parse, walk
+from xlmodel.formula.parser import FormulaLimit
 from xlmodel.formula.tokenizer import FormulaError
 from xlmodel.formula.values import as_array, resize
 
@@ -124,9 +126,49 @@ class _Loaded:
     mode: str = "full"
 
 
-def _called_names(text: str) -> list[str]:
+def _called_names(text: str, where: str | None = None) -> list[str]:
+    """The functions a formula calls. A formula that mentions one of ours but cannot be
+    read (an external or 3-D reference, a formula past Excel's limits) is refused: it would
+    otherwise pass unchecked."""
     try:
         return [c.name for c in find_calls(text)]
+    except FormulaError as exc:
+        if where is None:
+            return []
+        raise WorkbookError(f"{where}: {exc}: the harness cannot check this call") from None
+
+
+def _names_calling_ours(data: ooxml.WorkbookData) -> tuple[set[str], set[str]]:
+    """Defined names whose formulas call one of our functions, directly or through other
+    names (upper-case), and every function the names call."""
+    texts = {n.name.upper(): n.text for n in data.defined_names}
+    called, ours = set(), set()
+    for name, text in texts.items():
+        if _may_call_ours(text):
+            names = _called_names(text, f"defined name {name}")
+            called.update(names)
+            if any(udf_bridge.catalogue_name(n) for n in names):
+                ours.add(name)
+    for _ in range(len(texts)):  # names that use such names, to a fixed point
+        grown = {n for n, t in texts.items() if n not in ours and _mentions(t, ours)}
+        if not grown:
+            break
+        ours |= grown
+    return ours, called
+
+
+def _mentions(text: str, names: set[str]) -> bool:
+    if not names:
+        return False
+    upper = text.upper()
+    return any(n in upper for n in names) and any(
+        isinstance(node, NameNode) and node.name.upper() in names
+        for node in _nodes(text))
+
+
+def _nodes(text: str):
+    try:
+        return list(walk(parse(text)))
     except FormulaError:
         return []
 
@@ -150,7 +192,8 @@ def load(path: str | os.PathLike[str], mode: str = "full", **limits) -> _Loaded:
     limits.setdefault("max_cells", MAX_CELLS)
     limits.setdefault("max_rows", MAX_ROWS)
     data = ooxml.read_workbook(path, **limits)
-    cells, saved, formulas, udf_keys, called = {}, {}, {}, [], set()
+    cells, saved, formulas, udf_keys = {}, {}, {}, []
+    our_names, called = _names_calling_ours(data)
     for cell in data.iter_cells():
         key = (cell.sheet, cell.row, cell.col)
         saved[key] = cell.value
@@ -161,20 +204,25 @@ def load(path: str | os.PathLike[str], mode: str = "full", **limits) -> _Loaded:
         formulas[key] = cell
         ours = False
         if _may_call_ours(cell.formula):
-            names = _called_names(cell.formula)
+            names = _called_names(cell.formula, f"{cell.sheet}!{cell.ref}")
             called.update(names)
             ours = any(udf_bridge.catalogue_name(n) for n in names)
+        ours = ours or _mentions(cell.formula, our_names)
         if ours:
             udf_keys.append(key)
-        if mode == "full" or ours or cell.array_ref is not None:
-            cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
-        elif cell.value is not None:
-            cells[key] = cell.value
+        # Every formula goes to the engine, in local mode too: each is vetted against
+        # Excel's limits and the dependency graph is checked (cycles, missing sheets);
+        # local mode then evaluates only the cells that call our functions.
+        cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
     local_names = {(n.scope, n.name): n.text for n in data.defined_names if not n.workbook_scoped}
     engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
-                    local_names=local_names)
+                    local_names=local_names, max_spill=limits["max_cells"])
     udf_bridge.register(engine, called)
+    for key, exc in engine.formula_errors.items():
+        if isinstance(exc, FormulaLimit):  # no file Excel saved holds such a formula
+            sheet, row, col = key
+            raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: {exc}")
     return _Loaded(data, engine, saved, formulas, udf_keys, mode)
 
 
@@ -190,7 +238,12 @@ def check(path: str | os.PathLike[str], mode: str = "local", *, rtol: float = RT
     if mode not in MODES:
         raise WorkbookError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     with _no_gc():
-        return _check(path, mode, rtol, atol, limits)
+        try:
+            return _check(path, mode, rtol, atol, limits)
+        except RecursionError:  # a safety net: vetting bounds every formula's depth
+            raise WorkbookError(f"{path}: formulas nest too deeply to evaluate") from None
+        except MemoryError:
+            raise WorkbookError(f"{path}: too large to process") from None
 
 
 @contextlib.contextmanager
@@ -209,6 +262,7 @@ def _no_gc():
 
 def _check(path, mode, rtol, atol, limits) -> Report:
     wb = load(path, mode, **limits)
+    max_cells = limits.get("max_cells", MAX_CELLS)
     report = Report(str(path), mode, udf_cells=len(wb.udf_keys))
     if mode == "full":
         values = wb.engine.calculate()
@@ -216,6 +270,7 @@ def _check(path, mode, rtol, atol, limits) -> Report:
         keys = list(wb.formulas)
         results = {k: values.get(k) for k in keys}
     else:
+        wb.engine.check_references()
         wb.engine.set_values(wb.saved)
         keys = wb.udf_keys
         results = wb.engine.evaluate_cells(keys)
@@ -223,8 +278,16 @@ def _check(path, mode, rtol, atol, limits) -> Report:
         for k, v in results.items():
             if _is_array(v):
                 rows, cols = len(v), len(v[0])
+                if k[1] + rows - 1 > ooxml.MAX_ROW or k[2] + cols - 1 > ooxml.MAX_COL:
+                    results[k] = ExcelError("#SPILL!", "the spill range runs off the sheet")
+                    continue
+                if rows * cols > max_cells:
+                    raise WorkbookError(f"{k[0]}!{ooxml.make_ref(k[1], k[2])}: the result "
+                                        f"fills {rows:,} x {cols:,} cells, more than the "
+                                        f"{max_cells:,} allowed (--max-cells)")
                 spills[k] = (k[1], k[2], k[1] + rows - 1, k[2] + cols - 1)
     _unsupported(wb)
+    _unreadable(wb, keys)
     for key in keys:
         _unknown_name(wb, key, results.get(key))
         _compare_cell(report, wb, key, results.get(key), spills.get(key), rtol, atol)
@@ -240,6 +303,26 @@ def _unsupported(wb: _Loaded) -> None:
             continue  # Excel did not know it either
         raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: unknown function {name}: "
                             f"the harness cannot evaluate this formula in {wb.mode} mode")
+
+
+def _unreadable(wb: _Loaded, keys) -> None:
+    """A formula the engine could not parse or compile evaluates to #NAME?; that is a
+    reason to stop, not a value to compare or to write back. So is a defined name that
+    the workbook does not define, even where IFERROR would hide it."""
+    errors = wb.engine.formula_errors
+    for key in keys:
+        exc = errors.get(key)
+        if exc is not None:
+            sheet, row, col = key
+            raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: {exc}: the harness "
+                                f"cannot evaluate this formula in {wb.mode} mode")
+    for name, key in wb.engine.unknown_names.items():
+        saved = wb.saved.get(key)
+        if isinstance(saved, ExcelError) and saved.code == "#NAME?":
+            continue  # Excel did not know it either
+        sheet, row, col = key
+        raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: unknown name {name}: the "
+                            f"harness cannot evaluate this formula in {wb.mode} mode")
 
 
 def _unknown_name(wb: _Loaded, key, result) -> None:

@@ -37,6 +37,9 @@ from xlmodel.formula.parser import (
     SpillNode,
     Text,
     Unary,
+    MAX_NESTING,
+    FormulaLimit,
+    deep_stack,
     parse,
 )
 from xlmodel.formula.tokenizer import FormulaError
@@ -45,9 +48,13 @@ from xlmodel.formula.values import (
     ERR_NUM,
     ERR_REF,
     ERR_VALUE,
+    MAX_ARRAY_CELLS,
     MAX_COL,
     MAX_ROW,
+    MAX_TEXT,
     MISSING,
+    LimitExceeded,
+    check_size,
     Ref,
     add,
     address,
@@ -156,6 +163,9 @@ class _Store:
         seen = key in cache
         sheet, r1, r2 = ref.sheet, ref.r1, ref.r2
         rows = r2 - r1 + 1
+        if rows * (ref.c2 - ref.c1 + 1) > MAX_ARRAY_CELLS:
+            check_size(rows, ref.c2 - ref.c1 + 1,
+                       f"range {range_address(sheet, r1, ref.c1, r2, ref.c2)}")
         arr = np.empty((rows, ref.c2 - ref.c1 + 1), dtype=object)
         columns = self.columns
         for j, c in enumerate(range(ref.c1, ref.c2 + 1)):
@@ -253,6 +263,9 @@ def op_concat(a, b):
     b = to_text(b)
     if type(b) is ExcelError:
         return b
+    if len(a) + len(b) > MAX_TEXT:
+        return ExcelError("#VALUE!", f"& makes text of {len(a) + len(b):,} characters, longer "
+                          f"than the {MAX_TEXT:,} a cell holds")
     return a + b
 
 
@@ -492,6 +505,7 @@ class _Compiler:
         compiled = self.engine._name_closure(upper, self.sheet, node.sheet)
         if compiled is None:
             shown = node.name if node.sheet is None else f"{node.sheet}!{node.name}"
+            self.engine.unknown_names.setdefault(shown, self.cell)
             return _const(ExcelError("#NAME?", f"unknown name {shown}"))
         return compiled
 
@@ -583,6 +597,8 @@ def _dispatch(spec: FunctionSpec, fns, convs, lifted, ctx: _Context) -> Callable
             return ERR_NUM
         except ZeroDivisionError:
             return ERR_DIV0
+        except LimitExceeded:
+            raise  # not a value: the evaluation stops
         except Exception as exc:  # a function must never bring down the workbook
             return ExcelError("#VALUE!", f"{name}: {exc}")
         t = type(r)
@@ -810,8 +826,16 @@ class Engine:
         strict: bool = True,
         spill_plain: bool = True,
         local_names: Mapping[tuple[str, str], str] | None = None,
+        max_spill: int | None = None,
     ):
         self.strict = strict
+        #: Most cells one spill or array formula may fill; more raises LimitExceeded.
+        self.max_spill = max_spill
+        #: Formula cells that could not be parsed or compiled (non-strict mode, where they
+        #: evaluate to #NAME?): key -> the FormulaError.
+        self.formula_errors: dict[Key, FormulaError] = {}
+        #: Defined names the formulas use that the workbook does not define: name -> cell.
+        self.unknown_names: dict[str, Key] = {}
         self.spill_plain = spill_plain
         # sheet-scoped names: (SHEET, NAME) -> text; they shadow a workbook name on their sheet
         self._local_names = {
@@ -874,6 +898,8 @@ class Engine:
         def udf(*args):
             try:
                 result = fn(*[None if a is MISSING else a for a in args])
+            except LimitExceeded:
+                raise
             except Exception as exc:  # whatever a registered function raises is #VALUE!
                 return ExcelError("#VALUE!", f"{name}: {exc}")
             return from_python(result)
@@ -968,8 +994,26 @@ class Engine:
                     raise WorkbookError(f"{address(*key)} is not a formula cell")
                 # compile just the cells asked for: local checks touch few of them
                 f = (self._compiled or {}).get(key) or self._compile_cell(key, cell)
-                results[key] = self._result(f())
+                try:
+                    results[key] = self._result(f())
+                except LimitExceeded as exc:
+                    raise _at(key, exc) from None
             return results
+
+    def check_references(self) -> None:
+        """Check the dependency graph without evaluating anything.
+
+        Raises
+        ------
+        WorkbookError
+            A circular reference (naming cells on the cycle) or a reference to a missing
+            sheet.
+        """
+        with _no_gc():
+            keys = list(self._cells)
+            deps = self._dependencies()
+            declared = {k: c.region for k, c in self._cells.items() if c.region is not None}
+            _topological_order(keys, [deps[k] for k in keys], declared)
 
     def evaluate_formula(self, text: str, sheet: str, cell: Key | None = None) -> object:
         """Evaluate one formula on ``sheet`` against the current values.
@@ -981,13 +1025,14 @@ class Engine:
         cell = cell or (canonical, 1, 1)
         cache_key = (text, canonical, cell)
         f = self._formula_cache.get(cache_key)
-        if f is None:
-            ast = parse(text)
-            f = _Compiler(self, canonical, cell).ref(ast)
-            if len(self._formula_cache) > 10_000:
-                self._formula_cache.clear()
-            self._formula_cache[cache_key] = f
-        return self._result(f())
+        with deep_stack():
+            if f is None:
+                ast = parse(text)
+                f = _Compiler(self, canonical, cell).ref(ast)
+                if len(self._formula_cache) > 10_000:
+                    self._formula_cache.clear()
+                self._formula_cache[cache_key] = f
+            return self._result(f())
 
     def references(self, text: str, sheet: str) -> list[Ref]:
         """Every rectangle of cells a formula reads (defined names resolved)."""
@@ -1020,6 +1065,7 @@ class Engine:
             if self.strict:
                 raise WorkbookError(f"{address(*key)}: {exc}") from None
             error = ExcelError("#NAME?", str(exc))
+            self.formula_errors[key] = exc
         region = None
         if cell.array_ref:
             region = _parse_region(cell.array_ref, key)
@@ -1053,6 +1099,7 @@ class Engine:
         except FormulaError as exc:
             if self.strict:
                 raise WorkbookError(f"{address(*key)}: {exc}") from None
+            self.formula_errors[key] = exc
             return _const(ExcelError("#NAME?", str(exc)))
         except WorkbookError as exc:
             raise WorkbookError(f"{address(*key)}: {exc}") from None
@@ -1078,6 +1125,9 @@ class Engine:
         text, context = found
         if key in self._naming:
             raise FormulaError(f"defined name {upper} refers to itself")
+        if len(self._naming) >= MAX_NESTING:
+            raise FormulaLimit(f"defined names nest more than {MAX_NESTING} levels deep "
+                               f"(at {upper})")
         self._naming.add(key)
         try:
             f = _Compiler(self, context, (context, 1, 1)).ref(parse(text))
@@ -1161,6 +1211,9 @@ class Engine:
         text, context = found
         if key in self._naming:
             raise FormulaError(f"defined name {upper} refers to itself")
+        if len(self._naming) >= MAX_NESTING:
+            raise FormulaLimit(f"defined names nest more than {MAX_NESTING} levels deep "
+                               f"(at {upper})")
         self._naming.add(key)
         try:
             rects = self._rects(parse(text), context, frozenset())
@@ -1174,7 +1227,10 @@ class Engine:
         store.reset(base)
         for i in order:
             key = keys[i]
-            self._write(key, compiled[key]())
+            try:
+                self._write(key, compiled[key]())
+            except LimitExceeded as exc:
+                raise _at(key, exc) from None
 
     def _write(self, key: Key, result: object) -> None:
         store = self._store
@@ -1185,6 +1241,7 @@ class Engine:
         sheet, row, col = key
         if cell.legacy:
             r1, c1, r2, c2 = cell.region
+            self._spill_size(key, r2 - r1 + 1, c2 - c1 + 1)
             filled = resize(as_array(result), (r2 - r1 + 1, c2 - c1 + 1))
             for (i, j), x in np.ndenumerate(filled):
                 store.set((sheet, r1 + i, c1 + j), _final(x))
@@ -1204,6 +1261,7 @@ class Engine:
         if r2 > MAX_ROW or c2 > MAX_COL:
             store.set(key, ExcelError("#SPILL!", "the spill range runs off the sheet"))
             return
+        self._spill_size(key, rows, cols)
         formulas = self._cells
         for i in range(rows):
             for j in range(cols):
@@ -1217,6 +1275,11 @@ class Engine:
         for (i, j), x in np.ndenumerate(result):
             store.set((sheet, row + i, col + j), _final(x))
         store.spills[key] = Ref(sheet, row, col, r2, c2)
+
+    def _spill_size(self, key: Key, rows: int, cols: int) -> None:
+        if self.max_spill is not None and rows * cols > self.max_spill:
+            raise LimitExceeded(f"{address(*key)}: the formula fills {rows:,} x {cols:,} "
+                                f"cells, more than the {self.max_spill:,} allowed")
 
     def _grown_spills(self, assumed: Mapping[Key, tuple]) -> dict[Key, tuple]:
         grown = {}
@@ -1233,6 +1296,12 @@ class Engine:
         return _final_result(v)
 
 
+def _at(key: Key, exc: LimitExceeded) -> LimitExceeded:
+    where = address(*key)
+    text = str(exc)
+    return LimitExceeded(text if text.startswith(where) else f"{where}: {text}")
+
+
 @contextlib.contextmanager
 def _no_gc():
     """Pause the cyclic garbage collector.
@@ -1244,7 +1313,8 @@ def _no_gc():
     enabled = gc.isenabled()
     gc.disable()
     try:
-        yield
+        with deep_stack():  # vetted formulas bound the depth of every syntax tree
+            yield
     finally:
         if enabled:
             gc.enable()

@@ -1,0 +1,547 @@
+"""Hostile and unusual workbooks, built programmatically, with what the harness must do.
+
+Each case writes one file and names the outcome ``check`` must give:
+
+* ``"refuse"``: exit 2 with one line ``xlmodel check: error: FILE: ...`` matching ``reason``;
+* ``"pass"``: exit 0 (the saved values are right and the harness checks them);
+* ``"differ"``: exit 1 (a saved value is wrong and the harness sees it);
+* ``"no-pass"``: anything but exit 0 (exit 1 or 2), no traceback.
+
+The same cases feed ``tests/test_harness_vetting.py`` and the sweep script
+``benchmarks/hostile_sweep.py``, which also fuzzes the template workbooks.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import struct
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_R = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+MAIN_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+SHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+SST_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+META_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"
+METADATA = (
+    f'<metadata xmlns="{NS}" xmlns:xda="http://schemas.microsoft.com/office/spreadsheetml/'
+    '2017/dynamicarray"><metadataTypes count="1"><metadataType name="XLDAPR" minSupportedVersion='
+    '"120000" copy="1" pasteAll="1" pasteValues="1" merge="1" splitFirst="1" rowColShift="1" '
+    'clearFormats="1" clearComments="1" assign="1" coerce="1" cellMeta="1"/></metadataTypes>'
+    '<futureMetadata name="XLDAPR" count="1"><bk><extLst><ext uri="{bdbb8cdc-fa1e-496e-a857-'
+    '3c3f30c029c3}"><xda:dynamicArrayProperties fDynamic="1" fCollapsed="0"/></ext></extLst>'
+    '</bk></futureMetadata><cellMetadata count="1"><bk><rc t="1" v="0"/></bk></cellMetadata>'
+    "</metadata>"
+)
+
+
+def esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
+        '"', "&quot;")
+
+
+def cell(ref: str, value=None, formula: str | None = None, *, t: str | None = None,
+         f_attrs: str = "", c_attrs: str = "") -> str:
+    """One ``<c>`` element: a number, text (t="str"), error (t="e") or boolean."""
+    if t is None:
+        t = "str" if isinstance(value, str) else ("b" if isinstance(value, bool) else None)
+    if isinstance(value, bool):
+        value = int(value)
+    attr = f' t="{t}"' if t else ""
+    f = "" if formula is None else f"<f{f_attrs}>{esc(formula)}</f>"
+    v = "" if value is None else f"<v>{esc(str(value))}</v>"
+    return f'<c r="{ref}"{attr}{c_attrs}>{f}{v}</c>'
+
+
+def rows(*cells_by_row: tuple[int, list[str]]) -> str:
+    return "".join(f'<row r="{r}">{"".join(cs)}</row>' for r, cs in cells_by_row)
+
+
+def package(path: Path, sheets: dict[str, str | bytes], *, names: str = "",
+            strings: list[str] | None = None, dynamic: bool = False,
+            replace: dict[str, bytes] | None = None) -> Path:
+    """A minimal SpreadsheetML package; ``names`` is the raw ``<definedNames>`` content."""
+    overrides = [f'<Override PartName="/xl/workbook.xml" ContentType="{MAIN_CT}"/>']
+    rels, tags, parts = [], [], {}
+    for i, (name, body) in enumerate(sheets.items(), start=1):
+        part = f"xl/worksheets/sheet{i}.xml"
+        overrides.append(f'<Override PartName="/{part}" ContentType="{SHEET_CT}"/>')
+        rels.append(f'<Relationship Id="rId{i}" Type="{R}/worksheet" '
+                    f'Target="worksheets/sheet{i}.xml"/>')
+        tags.append(f'<sheet name="{esc(name)}" sheetId="{i}" r:id="rId{i}"/>')
+        data = body if isinstance(body, bytes) else body.encode()
+        parts[part] = (f'<worksheet xmlns="{NS}"><sheetData>'.encode() + data
+                       + b"</sheetData></worksheet>")
+    if strings is not None:
+        overrides.append(f'<Override PartName="/xl/sharedStrings.xml" ContentType="{SST_CT}"/>')
+        rels.append(f'<Relationship Id="rIdS" Type="{R}/sharedStrings" '
+                    'Target="sharedStrings.xml"/>')
+        parts["xl/sharedStrings.xml"] = (
+            f'<sst xmlns="{NS}">' + "".join(f"<si><t>{esc(s)}</t></si>" for s in strings)
+            + "</sst>").encode()
+    if dynamic:
+        overrides.append(f'<Override PartName="/xl/metadata.xml" ContentType="{META_CT}"/>')
+        rels.append(f'<Relationship Id="rIdM" Type="{R}/sheetMetadata" Target="metadata.xml"/>')
+        parts["xl/metadata.xml"] = METADATA.encode()
+    defined = f"<definedNames>{names}</definedNames>" if names else ""
+    parts = {
+        "[Content_Types].xml": (
+            f'<Types xmlns="{CT}"><Default Extension="rels" ContentType="application/'
+            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+            f'ContentType="application/xml"/>{"".join(overrides)}</Types>').encode(),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{PKG_R}"><Relationship Id="rId1" '
+            f'Type="{R}/officeDocument" Target="xl/workbook.xml"/></Relationships>').encode(),
+        "xl/workbook.xml": (
+            f'<workbook xmlns="{NS}" xmlns:r="{R}"><sheets>{"".join(tags)}</sheets>{defined}'
+            "</workbook>").encode(),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{PKG_R}">{"".join(rels)}</Relationships>').encode(),
+        **parts,
+        **(replace or {}),
+    }
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    return path
+
+
+def one(path: Path, *cells: str, **kw) -> Path:
+    """One sheet "S" with the cells on row 1."""
+    return package(path, {"S": rows((1, list(cells)))}, **kw)
+
+
+@dataclass(frozen=True)
+class Case:
+    build: Callable[[Path], object]
+    expect: str  # "refuse", "pass", "differ" or "no-pass"
+    reason: str = ""
+    modes: tuple[str, ...] = ("local", "full")
+
+
+CASES: dict[str, Case] = {}
+
+
+def case(expect: str, reason: str = "", modes: tuple[str, ...] = ("local", "full")):
+    def register(fn):
+        CASES[fn.__name__] = Case(fn, expect, reason, modes)
+        return fn
+    return register
+
+
+# --- formula size -----------------------------------------------------------------------------
+
+@case("pass", modes=("full",))
+def flat_1000_terms(path):
+    """A sum of 1,000 cell references: 4,999 characters, legal in Excel."""
+    return one(path, cell("A1", 1.5), cell("B1", 1500.0, "+".join(["A1"] * 1000)))
+
+
+@case("pass")
+def flat_1000_terms_with_our_function(path):
+    expr = "+".join(["A1"] * 1000)
+    return one(path, cell("A1", 0.001), cell("B1", 1.0, f"ANNUALIZED_TOKEN_RETURN({expr})"))
+
+
+@case("pass", modes=("full",))
+def flat_1000_concat(path):
+    return one(path, cell("A1", "ab"), cell("B1", "ab" * 1000, "&".join(["A1"] * 1000)))
+
+
+@case("pass", modes=("full",))
+def unary_chain_4000(path):
+    return one(path, cell("A1", 2.0), cell("B1", 2.0, "-" * 4000 + "A1"))
+
+
+@case("refuse", r"nest|level")
+def deep_parentheses_200(path):
+    return one(path, cell("A1", 1.0, "(" * 200 + "1" + ")" * 200))
+
+
+@case("refuse", r"nest|level")
+def deep_functions_65(path):
+    return one(path, cell("A1", 1.0, "ABS(" * 65 + "1" + ")" * 65))
+
+
+@case("refuse", r"nest|level")
+def deep_parentheses_in_our_call(path):
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(" + "(" * 5000 + "1"
+                          + ")" * 5000 + ")"))
+
+
+@case("pass", modes=("full",))
+def nesting_64_is_legal(path):
+    return one(path, cell("A1", 1.0, "ABS(" * 64 + "1" + ")" * 64))
+
+
+@case("refuse", r"8,?192 characters")
+def formula_too_long(path):
+    return one(path, cell("A1", 4501.0, "+".join(["1"] * 4501)))
+
+
+@case("refuse", r"255 arguments")
+def too_many_arguments(path):
+    return one(path, cell("A1", 256.0, "SUM(" + ",".join(["1"] * 256) + ")"))
+
+
+@case("refuse", r"nest|level")
+def deep_array_constants(path):
+    return one(path, cell("A1", 1.0, "SUM(" + "{1}+" * 3000 + "1)"))
+
+
+@case("refuse", r"nest|level|8,?192")
+def deep_defined_name_chain(path):
+    names = "".join(f'<definedName name="n{i}">n{i + 1}+1</definedName>' for i in range(3000))
+    names += '<definedName name="n3000">1</definedName>'
+    return one(path, cell("A1", 3001.0, "n0"), names=names)
+
+
+# --- huge regions -----------------------------------------------------------------------------
+
+@case("refuse", r"range|region|cells")
+def sum_of_the_whole_grid(path):
+    return one(path, cell("A1", 1.0), cell("B1", 12345.0, "SUM(A2:XFD1048576)"))
+
+
+@case("refuse", r"range|region|cells")
+def our_function_over_the_whole_grid(path):
+    return one(path, cell("A1", 1.0), cell("B1", 1.0, "ANNUALIZED_TOKEN_RETURN(A2:XFD1048576)"))
+
+
+@case("refuse", r"array|range|region|cells")
+def array_formula_over_the_whole_grid(path):
+    return one(path, cell("A1", 1.0, "1", f_attrs=' t="array" ref="A1:XFD1048576"'))
+
+
+@case("refuse", r"array range|past|outside|grid|sheet")
+def array_ref_past_the_grid(path):
+    return one(path, cell("A1", 1.0, "1", f_attrs=' t="array" ref="A1:XFE1"'))
+
+
+@case("refuse", r"array range|past|outside|grid|sheet")
+def array_ref_past_the_last_row(path):
+    return one(path, cell("A1", 1.0, "1", f_attrs=' t="array" ref="A1:A1048577"'))
+
+
+@case("refuse", r"array range|sheet")
+def array_ref_with_a_sheet_name(path):
+    return package(path, {"S": rows((1, [cell("A1", 1.0, "1", f_attrs=' t="array" ref="T!A1:A2"'
+                                              )])), "T": ""})
+
+
+@case("refuse", r"array range")
+def array_ref_garbage(path):
+    return one(path, cell("A1", 1.0, "1", f_attrs=' t="array" ref="A1:ZZZZ9"'))
+
+
+@case("no-pass")
+def local_spill_off_the_sheet(path):
+    return package(path, {"S": rows((1048576, [cell(
+        "XFC1048576", 2026.0, "TOKEN_COST_CURVE(1,2026,2030,1)",
+        f_attrs=' t="array" ref="XFC1048576"', c_attrs=' cm="1"')]))}, dynamic=True)
+
+
+@case("refuse", r"SEQUENCE|cells|large|region")
+def sequence_1000_by_2000(path):
+    return one(path, cell("A1", 1.0, "_xlfn.SEQUENCE(1000,2000)", f_attrs=' t="array" ref="A1"',
+                          c_attrs=' cm="1"'), dynamic=True)
+
+
+@case("pass", modes=("full",))
+def sequence_sum_of_a_million(path):
+    """SUM(SEQUENCE(1000,1000)) = n(n+1)/2 with n = 10^6: big but within the bound."""
+    return one(path, cell("A1", 500000500000.0, "SUM(_xlfn.SEQUENCE(1000,1000))"))
+
+
+@case("refuse", r"SEQUENCE|cells|large|region")
+def sequence_far_too_big(path):
+    return one(path, cell("A1", 1.0, "SUM(_xlfn.SEQUENCE(100000,100000))"))
+
+
+@case("refuse", r"range|region|cells|large")
+def offset_to_the_whole_grid(path):
+    return one(path, cell("A1", 1.0), cell("B1", 1.0, "SUM(OFFSET(A1,0,0,1048576,16384))"))
+
+
+@case("refuse", r"range|region|cells|large")
+def range_operator_to_the_whole_grid(path):
+    return one(path, cell("A1", 1.0), cell("B1", 1.0, "SUM(A1:INDEX(A:XFD,1048576,16384))"))
+
+
+# --- text ---------------------------------------------------------------------------------------
+
+@case("pass", modes=("full",))
+def concat_past_32767_is_value_error(path):
+    return one(path, cell("A1", "x" * 20000), cell("B1", "#VALUE!", "A1&A1", t="e"))
+
+
+@case("differ", modes=("full",))
+def concat_past_32767_saved_as_text(path):
+    return one(path, cell("A1", "x" * 20000), cell("B1", "x" * 32767, "LEFT(A1&A1,32767)"))
+
+
+@case("pass", modes=("full",))
+def rept_past_32767_is_value_error(path):
+    return one(path, cell("A1", "#VALUE!", 'REPT("ab",20000)', t="e"))
+
+
+# --- silent passes ------------------------------------------------------------------------------
+
+@case("no-pass")
+def three_d_reference(path):
+    return package(path, {"S": rows((1, [cell("A1", 12345.0,
+                                              "ANNUALIZED_TOKEN_RETURN(SUM(T:U!A1))")])),
+                          "T": rows((1, [cell("A1", 1.0)])), "U": rows((1, [cell("A1", 1.0)]))})
+
+
+@case("no-pass", modes=("full",))
+def three_d_reference_native(path):
+    return package(path, {"S": rows((1, [cell("A1", 12345.0, "SUM(T:U!A1)")])),
+                          "T": rows((1, [cell("A1", 1.0)])), "U": rows((1, [cell("A1", 1.0)]))})
+
+
+@case("no-pass")
+def external_reference(path):
+    return one(path, cell("A1", 12345.0, "ANNUALIZED_TOKEN_RETURN([1]Inputs!A1)"))
+
+
+@case("no-pass", modes=("full",))
+def external_reference_native(path):
+    return one(path, cell("A1", 12345.0, "[1]Inputs!A1*2"))
+
+
+@case("no-pass")
+def external_prefix_on_our_function(path):
+    return one(path, cell("A1", 12345.0, "[1]!BREAKEVEN_LAUNCH_COST()"))
+
+
+@case("no-pass")
+def external_prefix_quoted_on_our_function(path):
+    return one(path, cell("A1", 12345.0, "'[1]'!BREAKEVEN_LAUNCH_COST()"))
+
+
+@case("no-pass")
+def our_function_inside_a_defined_name(path):
+    return one(path, cell("A1", 12345.0, "p_star"),
+               names='<definedName name="p_star">BREAKEVEN_LAUNCH_COST()</definedName>')
+
+
+@case("no-pass")
+def our_function_inside_a_sheet_defined_name(path):
+    return one(path, cell("A1", 12345.0, "p_star"),
+               names='<definedName name="p_star" localSheetId="0">_xldudf_BREAKEVEN_LAUNCH_COST'
+                     '()</definedName>')
+
+
+@case("no-pass")
+def our_function_under_iferror_with_external_arg(path):
+    return one(path, cell("A1", 12345.0, "IFERROR(BREAKEVEN_LAUNCH_COST([1]S!A1),12345)"))
+
+
+@case("no-pass", modes=("full",))
+def unknown_function_under_iferror(path):
+    return one(path, cell("A1", 12345.0, "IFERROR(NOSUCHFUNCTION(1),12345)"))
+
+
+@case("pass")
+def breakeven_correct_value(path):
+    """The essay's p* is 400 $/kg under the essay scenario; the default (base) is -241 $/kg:
+    the saved value is taken from the committed template's Model sheet at test time, so this
+    case only checks that a correct value passes; see the test for the number."""
+    return one(path, cell("A1", 100.0, "ANNUALIZED_TOKEN_RETURN(1)"))
+
+
+# --- slow or huge XML ---------------------------------------------------------------------------
+
+@case("refuse", r"token|long|MiB|attribute")
+def huge_token_in_a_value(path):
+    return one(path, f'<c r="A1"><v>{"1" * (5 << 20)}</v></c>')
+
+
+@case("refuse", r"token|long|MiB|attribute")
+def huge_attribute_value(path):
+    return one(path, f'<c r="A1" x="{"a" * (5 << 20)}"><v>1</v></c>')
+
+
+@case("refuse", r"token|long|MiB|attribute")
+def five_million_attributes(path):
+    attrs = " ".join(f"a{i}=''" for i in range(5_000_000))
+    return one(path, f'<c r="A1" {attrs}><v>1</v></c>')
+
+
+@case("refuse", r"token|long|MiB|attribute|element")
+def huge_tag_name(path):
+    return one(path, f'<c r="A1"><{"x" * (3 << 20)}/><v>1</v></c>')
+
+
+# --- lenient reading ----------------------------------------------------------------------------
+
+@case("refuse", r"shared-string index")
+def negative_shared_string_index(path):
+    return one(path, '<c r="A1" t="s"><v>-1</v></c>', strings=["a", "b"])
+
+
+@case("refuse", r"duplicate|twice|order")
+def duplicate_cell(path):
+    return one(path, cell("A1", 1.0), cell("A1", 2.0))
+
+
+@case("refuse", r"duplicate|twice|order")
+def duplicate_row(path):
+    return package(path, {"S": rows((1, [cell("A1", 1.0)]), (1, [cell("B1", 2.0)]))})
+
+
+@case("refuse", r"duplicate|twice|order")
+def duplicate_formula_cell(path):
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(1)"),
+               cell("A1", 12345.0, "ANNUALIZED_TOKEN_RETURN(2)"))
+
+
+for _name, _text in (("nan", "NaN"), ("inf", "INF"), ("minus_inf", "-inf"),
+                     ("underscore", "1_0"), ("arabic_digits", "\u0661\u0662"),
+                     ("fullwidth_digits", "\uff11"), ("hex", "0x10"), ("spaces_inside", "1 0")):
+    def _build(path, _text=_text):
+        return one(path, f'<c r="A1"><v>{_text}</v></c>')
+    CASES[f"bad_number_{_name}"] = Case(_build, "refuse", r"bad number")
+
+
+@case("pass")
+def newer_error_code_kept(path):
+    """#BLOCKED! and friends are Excel 365 error values: read as themselves."""
+    return one(path, cell("A1", "#BLOCKED!", t="e"), cell("B1", "#BUSY!", t="e"),
+               cell("C1", 1.0, "ANNUALIZED_TOKEN_RETURN(1)"))
+
+
+@case("refuse", r"error value")
+def text_cached_as_error(path):
+    return one(path, cell("A1", "hello", t="e"))
+
+
+@case("refuse", r"error value")
+def made_up_error_code(path):
+    return one(path, cell("A1", "#WHATEVER!", t="e"))
+
+
+@case("refuse", r"member count|end record|central directory")
+def zip_end_record_lies_about_member_count(path):
+    one(path, cell("A1", 1.0))
+    data = bytearray(path.read_bytes())
+    eocd = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<HH", data, eocd + 8, 3, 3)
+    path.write_bytes(bytes(data))
+
+
+@case("refuse", r"member count|end record|central directory")
+def zip_end_record_claims_more_members(path):
+    one(path, cell("A1", 1.0))
+    data = bytearray(path.read_bytes())
+    eocd = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<HH", data, eocd + 8, 40, 40)
+    path.write_bytes(bytes(data))
+
+
+@case("refuse", r"row")
+def row_zero(path):
+    return package(path, {"S": '<row r="0"><c r="A1"><v>1</v></c></row>'})
+
+
+@case("refuse", r"shared formula")
+def shared_formula_without_master(path):
+    return one(path, cell("A1", 1.0, "", f_attrs=' t="shared" si="0"'))
+
+
+# --- local mode -----------------------------------------------------------------------------------
+
+@case("refuse", r"circular")
+def circular_through_our_functions(path):
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(B1)"),
+               cell("B1", 1.0, "ANNUALIZED_TOKEN_RETURN(A1)"))
+
+
+@case("refuse", r"circular")
+def circular_through_a_native_cell(path):
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(B1)"), cell("B1", 1.0, "A1+0"))
+
+
+@case("refuse", r"circular")
+def self_reference(path):
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(A1)"))
+
+
+@case("refuse", r"missing sheet")
+def our_function_on_a_missing_sheet(path):
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(Nope!A1)"))
+
+
+@case("refuse", r"missing sheet")
+def native_cell_on_a_missing_sheet(path):
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(B1)"), cell("B1", 1.0, "Nope!A1"))
+
+
+# --- fuzzing the template -------------------------------------------------------------------------
+
+def mutate(template: Path, path: Path, seed: int) -> str:
+    """Write a mutation of ``template`` to ``path``; return what was done (for reports).
+
+    Mutations: flip bytes of the zip, flip bytes inside one inflated XML part, cut a part,
+    drop a part, or splice a hostile token into a sheet's XML.
+    """
+    rng = random.Random(seed)
+    data = template.read_bytes()
+    kind = rng.choice(["zip-bytes", "xml-bytes", "xml-cut", "drop-part", "xml-splice",
+                       "formula-edit", "value-edit"])
+    if kind == "zip-bytes":
+        buf = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            buf[rng.randrange(len(buf))] = rng.randrange(256)
+        path.write_bytes(bytes(buf))
+        return kind
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = [(i, zf.read(i)) for i in zf.infolist()]
+    xml = [k for k, (i, _) in enumerate(members) if i.filename.endswith((".xml", ".rels"))]
+    k = rng.choice(xml)
+    info, body = members[k]
+    if kind == "xml-bytes":
+        buf = bytearray(body)
+        for _ in range(rng.randint(1, 4)):
+            buf[rng.randrange(len(buf))] = rng.choice(b'<>&"\'/=0123456789-.eE#!:$ \x00\xff')
+        body = bytes(buf)
+    elif kind == "xml-cut":
+        body = body[: rng.randrange(len(body))]
+    elif kind == "drop-part":
+        members.pop(k)
+        body = None
+    elif kind == "xml-splice":
+        sheet = [j for j, (i, _) in enumerate(members) if "worksheets/sheet" in i.filename]
+        k = rng.choice(sheet)
+        info, body = members[k]
+        token = rng.choice([b"<c r=\"A1\"><v>1</v></c>", b"<row r=\"1\"/>", b"<v>NaN</v>",
+                            b'<c r="XFD1048576" t="e"><v>#BOGUS!</v></c>', b"&#0;", b"<f>",
+                            b'<c r="A1" t="s"><v>99999</v></c>'])
+        at = rng.randrange(len(body))
+        body = body[:at] + token + body[at:]
+    elif kind in ("formula-edit", "value-edit"):
+        sheet = [j for j, (i, _) in enumerate(members) if "worksheets/sheet" in i.filename]
+        k = rng.choice(sheet)
+        info, body = members[k]
+        tag = b"<f>" if kind == "formula-edit" else b"<v>"
+        spots = [p for p in range(len(body)) if body.startswith(tag, p)]
+        if spots:
+            p = rng.choice(spots) + 3
+            q = body.find(b"<", p)
+            repl = rng.choice([b"1/0", b"A1:XFD1048576", b"(" * 70 + b"1" + b")" * 70,
+                               b"[1]S!A1", b"S:T!A1", b"SEQUENCE(9999,9999)", b"-1", b"1e309",
+                               b"NaN", b"Model!A1", b"#BLOCKED!", b"\xe2\x82\xac"])
+            body = body[:p] + repl + body[q:]
+    if body is not None:
+        members[k] = (info, body)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, b in members:
+            zf.writestr(i, b)
+    return kind
