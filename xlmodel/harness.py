@@ -27,8 +27,7 @@ from xlmodel import ooxml, udf_bridge
 from xlmodel.catalogue import FUNCTIONS
 from xlmodel.errors import ExcelError, WorkbookError, as_excel_error
 from xlmodel.formula import Engine, Formula, find_calls
-from xlmodel.formula.parser import NameNode, parse, walk
-from xlmodel.formula.parser import FormulaLimit
+from xlmodel.formula.parser import FormulaLimit, NameNode, parse, walk
 from xlmodel.formula.tokenizer import FormulaError
 from xlmodel.formula.values import as_array, resize
 

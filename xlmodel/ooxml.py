@@ -442,6 +442,11 @@ class _Package:
             if members is not None and members > _MAX_MEMBERS:
                 raise WorkbookError(f"{path}: more than {_MAX_MEMBERS} zip members")
             self.zf = zipfile.ZipFile(path)
+            found = len(self.zf.infolist())
+            if members is not None and members != 0xFFFF and members != found:
+                self.zf.close()
+                raise WorkbookError(f"{path}: corrupt zip: its end record declares {members} "
+                                    f"members, the central directory holds {found}")
         except FileNotFoundError:
             raise WorkbookError(f"{path}: no such file") from None
         except IsADirectoryError:
@@ -580,6 +585,14 @@ def _hardened_expat() -> expat.XMLParserType:
     return parser
 
 
+#: Longest run of bytes without a ">" in a streamed part [B]. The longest legitimate ones
+#: are a cell's text (32,767 characters, under 200 KB even with every character escaped)
+#: and a formula (8,192 characters). expat 2.5 rescans an unfinished token from its start
+#: at every chunk, so an unbounded token makes parsing quadratic; and one tag of millions
+#: of attributes would become one dictionary of millions of entries.
+_MAX_TOKEN = 1 * MiB
+
+
 def _stream_parse(pkg: _Package, name: str, handler: object, chunks: Iterable[bytes]) -> None:
     parser = _hardened_expat()
     if hasattr(handler, "start"):
@@ -589,7 +602,18 @@ def _stream_parse(pkg: _Package, name: str, handler: object, chunks: Iterable[by
     if hasattr(handler, "data"):
         parser.CharacterDataHandler = handler.data
     try:
+        since = 0  # bytes since the last ">": the length of the token being read
         for chunk in chunks:
+            first = chunk.find(b">")
+            if first < 0:
+                since += len(chunk)
+            else:
+                since += first
+                if since <= _MAX_TOKEN:
+                    since = len(chunk) - chunk.rfind(b">") - 1
+            if since > _MAX_TOKEN:
+                pkg.fail(f"part {name} has an XML token (a tag or a text) longer than "
+                         f"{_MAX_TOKEN >> 20} MiB")
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except DTDForbidden:
@@ -891,6 +915,8 @@ class _SheetHandler:
         self.strings, self.meta = strings, meta
         self.cell_budget, self.max_rows = cell_budget, max_rows
         self.cells: dict[str, Cell] = {}
+        self.positions: set[tuple[int, int]] = set()  # every <c> seen, to refuse duplicates
+        self.row_numbers: set[int] = set()
         self.masters: dict[str, tuple[int, int, str]] = {}
         self.count = 0
         self.rows = 0
@@ -927,6 +953,9 @@ class _SheetHandler:
                 if not 1 <= col <= MAX_COL or row < 1:
                     self.fail(f"cell without a reference outside the sheet in row {row}")
                 ref = make_ref(row, col)
+            if (row, col) in self.positions:
+                self.fail(f"duplicate cell {ref}: a corrupt sheet")
+            self.positions.add((row, col))
             self.col = col
             self.cell = (row, col, ref, attrs)
             self.f_attrs = self.f_text = self.v_text = self.inline = None
@@ -945,6 +974,9 @@ class _SheetHandler:
                 self.fail(f"bad row number {r!r}")
             if not 1 <= self.row <= MAX_ROW:
                 self.fail(f"row number {self.row} outside the sheet")
+            if self.row in self.row_numbers:
+                self.fail(f"duplicate row {self.row}: a corrupt sheet")
+            self.row_numbers.add(self.row)
             self.col = 0
         elif tag == _IS:
             self.inline = []
@@ -1008,7 +1040,7 @@ class _SheetHandler:
             mrow, mcol, mtext = master
             return translate_formula(mtext, row - mrow, col - mcol), None
         if kind == "array":
-            return text, attrs.get("ref", ref)
+            return text, self._array_ref(attrs.get("ref", ref), row, col, ref)
         if kind == "dataTable":
             r1, r2 = attrs.get("r1", ""), attrs.get("r2", "")
             if attrs.get("dt2D", "0") in ("1", "true"):
@@ -1017,8 +1049,24 @@ class _SheetHandler:
                 args = f"{r1},"
             else:
                 args = f",{r1}"
-            return f"TABLE({args})", attrs.get("ref", ref)
+            return f"TABLE({args})", self._array_ref(attrs.get("ref", ref), row, col, ref)
         return (text or None), None
+
+    def _array_ref(self, text: str, row: int, col: int, ref: str) -> str:
+        """The range an array formula fills: on its own sheet, inside the grid, starting at
+        its cell, and no larger than the cells the reader may read."""
+        try:
+            r1, c1, r2, c2 = parse_range(text)
+        except ValueError:
+            self.fail(f"{ref}: bad array range {text[:40]!r} (a range on the cell's own sheet "
+                      "inside A1:XFD1048576)")
+        if (r1, c1) != (row, col):
+            self.fail(f"{ref}: array range {text[:40]} does not start at the cell")
+        cells = (r2 - r1 + 1) * (c2 - c1 + 1)
+        if cells > self.pkg.limits.max_cells:
+            self.fail(f"{ref}: array range {text} covers {cells:,} cells, more than "
+                      f"{self.pkg.limits.max_cells:,} (the cell limit)")
+        return text
 
     def _value(self, kind: str, ref: str) -> object:
         if kind == "inlineStr":
@@ -1029,15 +1077,16 @@ class _SheetHandler:
         if kind == "n":
             if not v.strip():
                 return None
-            try:
-                return float(v)
-            except ValueError:
+            number = float(v) if _NUMBER_RE.fullmatch(v) else math.inf
+            if not math.isfinite(number):  # NaN, INF, 1_0, other digits, 1e999
                 self.fail(f"{ref}: bad number {v[:40]!r}")
+            return number
         if kind == "s":
-            try:
-                return self.strings[int(v)]
-            except (ValueError, IndexError):
-                self.fail(f"{ref}: bad shared-string index {v[:40]!r}")
+            index = int(v) if _INDEX_RE.fullmatch(v) else -1
+            if not 0 <= index < len(self.strings):
+                self.fail(f"{ref}: bad shared-string index {v[:40]!r} ({len(self.strings)} "
+                          "shared strings)")
+            return self.strings[index]
         if kind == "str":
             return _unescape_ooxml(v)
         if kind == "b":
@@ -1051,12 +1100,17 @@ class _SheetHandler:
             code = v.strip().upper()
             if code in EXCEL_ERROR_CODES:
                 return ExcelError(code)
-            # Newer Excel error values (#BLOCKED!, #BUSY!, ...) are kept readable.
-            return ExcelError("#VALUE!", f"unrecognized error value {code[:40]}")
+            self.fail(f"{ref}: bad error value {v[:40]!r}")
         if kind == "d":
             return v
         self.fail(f"{ref}: unknown cell type {kind!r}")
         return None
+
+
+#: A number as the file format writes it (xsd:double without INF/NaN), ASCII digits only.
+_NUMBER_RE = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*",
+                        re.ASCII)
+_INDEX_RE = re.compile(r"\s*[0-9]{1,9}\s*", re.ASCII)
 
 
 def _read_sheet(pkg: _Package, sheet: SheetInfo, strings, meta, cells_left: int) -> dict:

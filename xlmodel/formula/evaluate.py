@@ -23,11 +23,13 @@ from xlmodel.errors import ExcelError, WorkbookError
 from xlmodel.formula import functions as fn_lib
 from xlmodel.formula.functions import FunctionSpec, power, spec_for
 from xlmodel.formula.parser import (
+    MAX_NESTING,
     ArrayConst,
     Binary,
     Bool,
     Call,
     ErrorLit,
+    FormulaLimit,
     Missing,
     NameNode,
     Node,
@@ -37,8 +39,6 @@ from xlmodel.formula.parser import (
     SpillNode,
     Text,
     Unary,
-    MAX_NESTING,
-    FormulaLimit,
     deep_stack,
     parse,
 )
@@ -54,12 +54,12 @@ from xlmodel.formula.values import (
     MAX_TEXT,
     MISSING,
     LimitExceeded,
-    check_size,
     Ref,
     add,
     address,
     array_of,
     as_array,
+    check_size,
     compare,
     elementwise,
     from_python,
