@@ -171,8 +171,8 @@ def deep_functions_65(path):
 
 @case("refuse", r"nest|level")
 def deep_parentheses_in_our_call(path):
-    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(" + "(" * 5000 + "1"
-                          + ")" * 5000 + ")"))
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(" + "(" * 2000 + "1"
+                          + ")" * 2000 + ")"))
 
 
 @case("pass", modes=("full",))
@@ -190,16 +190,17 @@ def too_many_arguments(path):
     return one(path, cell("A1", 256.0, "SUM(" + ",".join(["1"] * 256) + ")"))
 
 
-@case("refuse", r"nest|level")
-def deep_array_constants(path):
-    return one(path, cell("A1", 1.0, "SUM(" + "{1}+" * 3000 + "1)"))
+@case("pass", modes=("full",))
+def flat_1500_array_constants(path):
+    return one(path, cell("A1", 1501.0, "SUM(" + "{1}+" * 1500 + "1)"))
 
 
-@case("refuse", r"nest|level|8,?192")
+@case("refuse", r"nest|level|8,?192", modes=("full",))
 def deep_defined_name_chain(path):
-    names = "".join(f'<definedName name="n{i}">n{i + 1}+1</definedName>' for i in range(3000))
-    names += '<definedName name="n3000">1</definedName>'
-    return one(path, cell("A1", 3001.0, "n0"), names=names)
+    names = "".join(f'<definedName name="nm_{i}">nm_{i + 1}+1</definedName>'
+                    for i in range(3000))
+    names += '<definedName name="nm_3000">1</definedName>'
+    return one(path, cell("A1", 3001.0, "nm_0"), names=names)
 
 
 # --- huge regions -----------------------------------------------------------------------------
@@ -247,7 +248,7 @@ def local_spill_off_the_sheet(path):
         f_attrs=' t="array" ref="XFC1048576"', c_attrs=' cm="1"')]))}, dynamic=True)
 
 
-@case("refuse", r"SEQUENCE|cells|large|region")
+@case("refuse", r"SEQUENCE|cells|large|region", modes=("full",))
 def sequence_1000_by_2000(path):
     return one(path, cell("A1", 1.0, "_xlfn.SEQUENCE(1000,2000)", f_attrs=' t="array" ref="A1"',
                           c_attrs=' cm="1"'), dynamic=True)
@@ -259,17 +260,17 @@ def sequence_sum_of_a_million(path):
     return one(path, cell("A1", 500000500000.0, "SUM(_xlfn.SEQUENCE(1000,1000))"))
 
 
-@case("refuse", r"SEQUENCE|cells|large|region")
+@case("refuse", r"SEQUENCE|cells|large|region", modes=("full",))
 def sequence_far_too_big(path):
     return one(path, cell("A1", 1.0, "SUM(_xlfn.SEQUENCE(100000,100000))"))
 
 
-@case("refuse", r"range|region|cells|large")
+@case("refuse", r"range|region|cells|large|unknown function OFFSET", modes=("full",))
 def offset_to_the_whole_grid(path):
     return one(path, cell("A1", 1.0), cell("B1", 1.0, "SUM(OFFSET(A1,0,0,1048576,16384))"))
 
 
-@case("refuse", r"range|region|cells|large")
+@case("refuse", r"range|region|cells|large", modes=("full",))
 def range_operator_to_the_whole_grid(path):
     return one(path, cell("A1", 1.0), cell("B1", 1.0, "SUM(A1:INDEX(A:XFD,1048576,16384))"))
 
@@ -350,23 +351,21 @@ def unknown_function_under_iferror(path):
 
 
 @case("pass")
-def breakeven_correct_value(path):
-    """The essay's p* is 400 $/kg under the essay scenario; the default (base) is -241 $/kg:
-    the saved value is taken from the committed template's Model sheet at test time, so this
-    case only checks that a correct value passes; see the test for the number."""
-    return one(path, cell("A1", 100.0, "ANNUALIZED_TOKEN_RETURN(1)"))
+def correct_value_passes(path):
+    """A halving time of 1 year gives a hurdle rate of 2^(1/1) - 1 = 1 (100 %/yr)."""
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(1)"))
 
 
 # --- slow or huge XML ---------------------------------------------------------------------------
 
 @case("refuse", r"token|long|MiB|attribute")
 def huge_token_in_a_value(path):
-    return one(path, f'<c r="A1"><v>{"1" * (5 << 20)}</v></c>')
+    return one(path, f'<c r="A1"><v>{_digits(5 << 20)}</v></c>')
 
 
 @case("refuse", r"token|long|MiB|attribute")
 def huge_attribute_value(path):
-    return one(path, f'<c r="A1" x="{"a" * (5 << 20)}"><v>1</v></c>')
+    return one(path, f'<c r="A1" x="{_digits(5 << 20)}"><v>1</v></c>')
 
 
 @case("refuse", r"token|long|MiB|attribute")
@@ -377,7 +376,12 @@ def five_million_attributes(path):
 
 @case("refuse", r"token|long|MiB|attribute|element")
 def huge_tag_name(path):
-    return one(path, f'<c r="A1"><{"x" * (3 << 20)}/><v>1</v></c>')
+    return one(path, f'<c r="A1"><x{_digits(3 << 20)}/><v>1</v></c>')
+
+
+def _digits(n: int) -> str:
+    """Random digits: they deflate about 2:1, so no zip-bomb ratio check catches them."""
+    return "".join(random.Random(n).choices("0123456789", k=n))
 
 
 # --- lenient reading ----------------------------------------------------------------------------

@@ -73,6 +73,8 @@ class Report:
     """(sheet, ref) -> recomputed value of every compared cell (for --update)."""
     spill_refs: dict = field(default_factory=dict, repr=False)
     """(sheet, anchor ref) -> recomputed spill range, where it changed."""
+    fingerprint: tuple | None = field(default=None, repr=False)
+    """The file as it was read (ooxml.fingerprint): update refuses a file changed since."""
 
     @property
     def ok(self) -> bool:
@@ -260,9 +262,13 @@ def _no_gc():
 
 
 def _check(path, mode, rtol, atol, limits) -> Report:
+    try:
+        fingerprint = ooxml.fingerprint(path)
+    except OSError:
+        fingerprint = None  # read_workbook gives the one-line error
     wb = load(path, mode, **limits)
     max_cells = limits.get("max_cells", MAX_CELLS)
-    report = Report(str(path), mode, udf_cells=len(wb.udf_keys))
+    report = Report(str(path), mode, udf_cells=len(wb.udf_keys), fingerprint=fingerprint)
     if mode == "full":
         values = wb.engine.calculate()
         spills = wb.engine.spills
@@ -436,11 +442,14 @@ def update(path: str | os.PathLike[str], report: Report, dst=None) -> None:
     """Write ``report``'s recomputed values back as the workbook's cached values.
 
     Lossless (only ``<v>``/``t`` of those cells change, plus the ``ref`` of a spill that
-    changed size) and atomic (a temporary file renamed over the destination).
+    changed size) and atomic (a temporary file renamed over the destination, with the
+    owner and mode of the file it replaces). Refused when the file changed since
+    ``report`` read it, or is read-only.
     """
     values = {k: v for k, v in report.recomputed.items()}
     target = Path(dst or path).resolve()  # write through a symbolic link, not over it
-    ooxml.write_cached_values(Path(path).resolve(), target, values, report.spill_refs or None)
+    ooxml.write_cached_values(Path(path).resolve(), target, values, report.spill_refs or None,
+                              expect=report.fingerprint)
 
 
 # --- reports ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import hashlib
 import math
 import numbers
 import os
@@ -29,6 +30,7 @@ import re
 import stat
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -427,6 +429,82 @@ def _declared_member_count(path: str) -> int | None:
         return count
 
 
+def _require_regular(path: str) -> os.stat_result:
+    """Stat ``path`` (through symbolic links); refuse a FIFO, device or socket before
+    anything opens it, since opening a FIFO blocks until some other program writes."""
+    st = os.stat(path)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise WorkbookError(f"{path}: not a regular file (a FIFO, device or socket)")
+    return st
+
+
+def fingerprint(path: str | os.PathLike[str]) -> tuple:
+    """What identifies a file's current contents: device, inode, size, modification time
+    and SHA-256. Two equal fingerprints mean nobody saved the file in between."""
+    path = os.fspath(path)
+    st = _require_regular(path)
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(_CHUNK):
+            digest.update(block)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest.hexdigest())
+
+
+@contextlib.contextmanager
+def folder_lock(path: str | os.PathLike[str], timeout: float = 30.0) -> Iterator[None]:
+    """Hold an exclusive advisory lock on the folder of ``path`` (``flock`` on the folder
+    itself, so nothing is left behind), so that two ``calc`` runs on one workbook take
+    turns instead of reading each other's half-finished state. Waits up to ``timeout``
+    seconds, then raises WorkbookError."""
+    try:
+        import fcntl
+    except ImportError:  # not on Windows: the fingerprint checks still apply
+        yield
+        return
+    folder = os.path.dirname(os.path.abspath(os.fspath(path))) or "."
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield  # the write reports what is wrong with the folder
+        return
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WorkbookError(f"{path}: another program has been updating "
+                                        f"workbooks in this folder for {timeout:g} s; "
+                                        "not written") from None
+                time.sleep(0.05)
+            except OSError:
+                break  # a file system without locks: the fingerprint checks still apply
+        yield
+    finally:
+        os.close(fd)
+
+
+def _check_unchanged(path: str, expect: tuple | None) -> None:
+    if expect is not None and fingerprint(path) != expect:
+        raise WorkbookError(f"{path}: the file changed since it was read (another program "
+                            "saved it); not written, run again")
+
+
+def _require_writable(path: str) -> None:
+    """Refuse to replace a read-only file (root could, but should not either)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if (st.st_mode & 0o222) == 0 or (euid not in (None, 0) and not os.access(path, os.W_OK)):
+        raise WorkbookError(f"{path}: the file is read-only; not written")
+
+
 class _Package:
     """A zip package opened for reading, every byte counted against the limits."""
 
@@ -438,6 +516,7 @@ class _Package:
         self.elements = 0
         self.max_elements = limits.max_elements
         try:
+            _require_regular(path)
             members = _declared_member_count(path)
             if members is not None and members > _MAX_MEMBERS:
                 raise WorkbookError(f"{path}: more than {_MAX_MEMBERS} zip members")
@@ -1965,9 +2044,18 @@ def _descriptor_of(src: BinaryIO, local_header: bytes) -> bytes:
     return head + src.read(2 * size)
 
 
-def _atomic_write(dst: str, mode_from: str, produce) -> None:
-    """Write ``dst`` through a temporary file in its folder, fsync it, then rename it."""
+def _atomic_write(dst: str, mode_from: str, produce, before_replace=None) -> None:
+    """Write ``dst`` through a temporary file in its folder, fsync it, then rename it.
+
+    The new file gets the mode and owner of the file it replaces (of ``mode_from`` when
+    ``dst`` is new); ``before_replace`` runs just before the rename and may refuse it.
+    """
     folder = os.path.dirname(os.path.abspath(dst))
+    _require_writable(dst)
+    try:
+        like = os.stat(dst)
+    except OSError:
+        like = os.stat(mode_from)
     try:
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dst) + ".", suffix=".tmp",
                                    dir=folder)
@@ -1975,11 +2063,12 @@ def _atomic_write(dst: str, mode_from: str, produce) -> None:
         raise WorkbookError(f"{dst}: cannot write ({_one_line(exc.strerror or exc)})") from None
     try:
         with os.fdopen(fd, "wb") as out:
+            _same_owner_and_mode(out.fileno(), like, dst)
             produce(out)
             out.flush()
             os.fsync(out.fileno())
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, stat.S_IMODE(os.stat(mode_from).st_mode))
+        if before_replace is not None:
+            before_replace()
         try:
             os.replace(tmp, dst)
         except OSError as exc:
@@ -1997,8 +2086,27 @@ def _atomic_write(dst: str, mode_from: str, produce) -> None:
                 os.close(dir_fd)
 
 
+def _same_owner_and_mode(fd: int, like: os.stat_result, dst: str) -> None:
+    """Give the temporary file the owner, group and mode of the file it replaces: root
+    must not take ownership of a user's file, nor a 0600 file become readable to others."""
+    if hasattr(os, "fchown"):
+        st = os.fstat(fd)
+        if (st.st_uid, st.st_gid) != (like.st_uid, like.st_gid):
+            try:
+                os.fchown(fd, like.st_uid, like.st_gid)
+            except PermissionError:
+                if st.st_uid != like.st_uid:
+                    raise WorkbookError(f"{dst}: cannot keep the file's owner (uid "
+                                        f"{like.st_uid}); not written") from None
+                with contextlib.suppress(OSError):  # only the group differs
+                    os.fchown(fd, -1, like.st_gid)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(like.st_mode))
+
+
 def _rezip(pkg: _Package, dst: str, replace: Mapping[str, bytes],
-           append: list[tuple[str, bytes]], date_time: tuple[int, ...] | None = None) -> None:
+           append: list[tuple[str, bytes]], date_time: tuple[int, ...] | None = None,
+           before_replace=None) -> None:
     """Write ``pkg`` to ``dst`` with some members replaced and some appended.
 
     Untouched members are copied byte for byte (or only restamped when ``date_time`` is
@@ -2022,7 +2130,7 @@ def _rezip(pkg: _Package, dst: str, replace: Mapping[str, bytes],
             writer.add(name, data, date_time=date_time)
         writer.close(comment)
 
-    _atomic_write(dst, pkg.path, produce)
+    _atomic_write(dst, pkg.path, produce, before_replace)
 
 
 # --------------------------------------------------------------------------------------
@@ -2086,6 +2194,7 @@ def write_cached_values(
     arrays: Mapping[tuple[str, str], str] | None = None,
     *,
     dynamic: Iterable[tuple[str, str]] = (),
+    expect: tuple | None = None,
 ) -> None:
     """Write cached values into a workbook's cells, changing nothing else.
 
@@ -2105,6 +2214,9 @@ def write_cached_values(
     dynamic : iterable of (sheet, ref), optional
         Anchors to mark as dynamic arrays, as :func:`mark_dynamic_arrays` does, in the
         same pass.
+    expect : tuple, optional
+        The :func:`fingerprint` ``src`` had when the values were computed: if ``src``
+        differs from it before reading or just before the rename, nothing is written.
 
     Raises
     ------
@@ -2114,6 +2226,8 @@ def write_cached_values(
     """
     src, dst = os.fspath(src), os.fspath(dst)
     with _guard(src):
+        _require_writable(dst)
+        _check_unchanged(src, expect)
         with _Package(src, _DEFAULT_LIMITS) as pkg:
             structure = _structure(pkg)
             per_sheet: dict[str, _SheetEdits] = {}
@@ -2153,7 +2267,8 @@ def write_cached_values(
                 new = _edit_sheet(data, sheet.part, sheet.name, edits, cm)
                 if new != data:
                     replace[sheet.part] = new
-        _rezip(pkg, dst, replace, append)
+        _rezip(pkg, dst, replace, append,
+               before_replace=None if expect is None else lambda: _check_unchanged(src, expect))
 
 
 def mark_dynamic_arrays(
