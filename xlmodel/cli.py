@@ -130,9 +130,14 @@ def _updatable(path: str) -> None:
     p = Path(path)
     if p.exists() and not os.path.isfile(p):
         raise WorkbookError(f"{path}: not a regular file")
-    if p.is_file() and (p.stat().st_mode & 0o222 == 0 or not os.access(p.resolve().parent,
-                                                                           os.W_OK)):
+    if p.is_file() and not (_may_write(p) and _may_write(p.resolve().parent)):
         raise WorkbookError(f"{path}: the file or its folder is read-only; not written")
+
+
+def _may_write(path: Path) -> bool:
+    """Writable by us, and not marked read-only for everybody: root, who may write anything,
+    still leaves alone what its owner made read-only."""
+    return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
 
 
 class _nothing:
@@ -183,14 +188,19 @@ def _output_folder(text: str, what: str) -> Path:
 
 def _writable_folder(folder: Path) -> None:
     """Refuse up front a folder that cannot be created or written."""
+    existing = folder.absolute()
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if existing.is_dir() and not _may_write(existing):
+        raise WorkbookError(f"cannot write into {existing}: the folder is read-only")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WorkbookError(f"cannot create the folder {folder}: {_reason(exc)}") from None
     if not folder.is_dir():
         raise WorkbookError(f"{folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise WorkbookError(f"cannot write into {folder}: permission denied")
+    if not _may_write(folder):
+        raise WorkbookError(f"cannot write into {folder}: the folder is read-only")
 
 
 def _udfs(args: argparse.Namespace) -> int:
