@@ -268,7 +268,8 @@ def resolve(pairs: Iterable[tuple[str, object]] = (),
 
     A pair named ``scenario`` picks the starting scenario, wherever it stands. Blank values
     (None or "") keep the scenario's value. Two non-blank pairs for one input (or two
-    scenarios), equal or not, raise InputError (#VALUE!) naming it: no row silently wins. Names follow :func:`normalize_name`; an unknown
+    scenarios), equal or not, raise InputError (#VALUE!) naming it: no row silently wins.
+    Names follow :func:`normalize_name`; an unknown
     name raises InputError listing the valid ones. Each value given is checked against its
     input's domain, whether or not the function at hand uses it.
     """
