@@ -293,6 +293,7 @@ def _check(path, mode, rtol, atol, limits) -> Report:
                 spills[k] = (k[1], k[2], k[1] + rows - 1, k[2] + cols - 1)
     _unsupported(wb)
     _unreadable(wb, keys)
+    _failed(wb, results)
     for key in keys:
         _unknown_name(wb, key, results.get(key))
         _compare_cell(report, wb, key, results.get(key), spills.get(key), rtol, atol)
@@ -328,6 +329,18 @@ def _unreadable(wb: _Loaded, keys) -> None:
         sheet, row, col = key
         raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: unknown name {name}: the "
                             f"harness cannot evaluate this formula in {wb.mode} mode")
+
+
+def _failed(wb: _Loaded, results: dict) -> None:
+    """A function that raised (an engine defect, not an Excel result) is a reason to stop
+    where the cell then differs from its saved value: never report, or write back, the
+    #VALUE! it became in place of a value the engine could not compute."""
+    for key, what in wb.engine.failures.items():
+        if key in results and not same(wb.saved.get(key), _plain(_grid(results[key])[0][0])):
+            sheet, row, col = key
+            raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: the engine failed "
+                                f"({what}): the harness cannot evaluate this formula in "
+                                f"{wb.mode} mode")
 
 
 def _unknown_name(wb: _Loaded, key, result) -> None:

@@ -127,9 +127,14 @@ class _Store:
         # The same values as dense per-column lists (index = row), so that reading a range
         # is a list slice per column rather than a dict lookup per cell.
         self.columns: dict[tuple[str, int], list] = {}
+        #: The formula cell being evaluated, and the cells where a function raised an
+        #: exception (turned into #VALUE!): key -> what was raised.
+        self.current: Key | None = None
+        self.failures: dict[Key | None, str] = {}
 
     def reset(self, values: Mapping[Key, object]) -> None:
         """Replace every value; forget spills and cached ranges."""
+        self.failures.clear()
         self.values.clear()
         self.columns.clear()
         self.spills.clear()
@@ -600,6 +605,10 @@ def _dispatch(spec: FunctionSpec, fns, convs, lifted, ctx: _Context) -> Callable
         except LimitExceeded:
             raise  # not a value: the evaluation stops
         except Exception as exc:  # a function must never bring down the workbook
+            # ... but its failure is no result either: the cell being computed is noted,
+            # so that a check can refuse to call the #VALUE! a recomputed value
+            store = ctx.store
+            store.failures.setdefault(store.current, f"{name}: {type(exc).__name__}: {exc}")
             return ExcelError("#VALUE!", f"{name}: {exc}")
         t = type(r)
         if t is float:
@@ -895,14 +904,8 @@ class Engine:
         """
         from xlmodel.formula.parser import strip_prefix
 
-        def udf(*args):
-            try:
-                result = fn(*[None if a is MISSING else a for a in args])
-            except LimitExceeded:
-                raise
-            except Exception as exc:  # whatever a registered function raises is #VALUE!
-                return ExcelError("#VALUE!", f"{name}: {exc}")
-            return from_python(result)
+        def udf(*args):  # whatever fn raises becomes #VALUE! in _dispatch
+            return from_python(fn(*[None if a is MISSING else a for a in args]))
 
         kind = "a" if array_args else "x"
         spec = spec_for(strip_prefix(name), udf, kind, variadic=True, min_args=0)
@@ -954,6 +957,12 @@ class Engine:
         raise WorkbookError(f"spill ranges did not settle after {MAX_SPILL_PASSES} passes")
 
     @property
+    def failures(self) -> dict[Key, str]:
+        """Formula cells in whose evaluation a function raised an exception (the engine made
+        it #VALUE!): key -> what was raised. Reset by each :meth:`calculate`."""
+        return {k: v for k, v in self._store.failures.items() if k is not None}
+
+    @property
     def spills(self) -> dict[Key, Ref]:
         """The range each spilling formula (and legacy array formula) covers."""
         return dict(self._store.spills)
@@ -994,6 +1003,7 @@ class Engine:
                     raise WorkbookError(f"{address(*key)} is not a formula cell")
                 # compile just the cells asked for: local checks touch few of them
                 f = (self._compiled or {}).get(key) or self._compile_cell(key, cell)
+                self._store.current = key
                 try:
                     results[key] = self._result(f())
                 except LimitExceeded as exc:
@@ -1227,6 +1237,7 @@ class Engine:
         store.reset(base)
         for i in order:
             key = keys[i]
+            store.current = key
             try:
                 self._write(key, compiled[key]())
             except LimitExceeded as exc:
