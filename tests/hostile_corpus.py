@@ -5,7 +5,8 @@ Each case writes one file and names the outcome ``check`` must give:
 * ``"refuse"``: exit 2 with one line ``xlmodel check: error: FILE: ...`` matching ``reason``;
 * ``"pass"``: exit 0 (the saved values are right and the harness checks them);
 * ``"differ"``: exit 1 (a saved value is wrong and the harness sees it);
-* ``"no-pass"``: anything but exit 0 (exit 1 or 2), no traceback.
+* ``"no-pass"``: anything but exit 0 (exit 1 or 2), no traceback;
+* ``"any"``: whatever the verdict, no traceback, no hang, and exit 2 only with one line.
 
 The same cases feed ``tests/test_harness_vetting.py`` and the sweep script
 ``benchmarks/hostile_sweep.py``, which also fuzzes the template workbooks.
@@ -120,7 +121,7 @@ def one(path: Path, *cells: str, **kw) -> Path:
 @dataclass(frozen=True)
 class Case:
     build: Callable[[Path], object]
-    expect: str  # "refuse", "pass", "differ" or "no-pass"
+    expect: str  # "refuse", "pass", "differ", "no-pass" or "any"
     reason: str = ""
     modes: tuple[str, ...] = ("local", "full")
 
@@ -549,3 +550,213 @@ def mutate(template: Path, path: Path, seed: int) -> str:
         for i, b in members:
             zf.writestr(i, b)
     return kind
+
+
+# --- more unusual files: each must end in a value checked, or one error line ---------------------
+
+@case("any")
+def deeply_nested_xml_elements(path):
+    return one(path, "<x>" * 100_000 + "</x>" * 100_000 + cell("A1", 1.0))
+
+
+@case("any")
+def deeply_nested_workbook_xml(path):
+    one(path, cell("A1", 1.0))
+    _replace_member(path, "xl/workbook.xml", lambda d: d.replace(
+        b"<sheets>", b"<x>" * 50_000 + b"</x>" * 50_000 + b"<sheets>"))
+
+
+@case("refuse", r"sheet|duplicate")
+def duplicate_sheet_names(path):
+    package(path, {"S": rows((1, [cell("A1", 1.0)])), "T": ""})
+    _replace_member(path, "xl/workbook.xml", lambda d: d.replace(b'name="T"', b'name="S"'))
+
+
+@case("no-pass", modes=("full",))
+def defined_names_in_a_cycle(path):
+    return one(path, cell("A1", 1.0, "nm_a"),
+               names='<definedName name="nm_a">nm_b+1</definedName>'
+                     '<definedName name="nm_b">nm_a+1</definedName>')
+
+
+@case("refuse", r"8,?192", modes=("full",))
+def defined_name_too_long(path):
+    return one(path, cell("A1", 1.0, "nm_long"),
+               names=f'<definedName name="nm_long">{"+".join(["1"] * 5000)}</definedName>')
+
+
+@case("no-pass", modes=("full",))
+def shared_formula_running_off_the_grid(path):
+    return package(path, {"S": rows((1, [
+        cell("XFC1", 1.0, "XFD1+1", f_attrs=' t="shared" ref="XFC1:XFD1" si="0"'),
+        cell("XFD1", 12345.0, "", f_attrs=' t="shared" si="0"')]))})
+
+
+@case("any")
+def number_literal_too_large(path):
+    return one(path, cell("A1", 1.0, "1e999*0"))
+
+
+@case("no-pass", modes=("full",))
+def unbalanced_parentheses(path):
+    return one(path, cell("A1", 12345.0, "SUM(1,2"))
+
+
+@case("no-pass", modes=("full",))
+def union_operator(path):
+    return one(path, cell("A1", 1.0), cell("B1", 12345.0, "SUM((A1,A1))"))
+
+
+@case("pass", modes=("full",))
+def percent_chain_3000(path):
+    return one(path, cell("A1", 1.0), cell("B1", 0.0, "A1" + "%" * 3000))
+
+
+@case("pass", modes=("full",))
+def power_chain_2000(path):
+    return one(path, cell("A1", 1.0), cell("B1", 1.0, "^".join(["A1"] * 2000)))
+
+
+@case("pass", modes=("full",))
+def text_of_32767_characters_is_legal(path):
+    return one(path, cell("A1", "x" * 32766), cell("B1", "x" * 32767, 'A1&"x"'))
+
+
+@case("no-pass")
+def our_function_on_a_whole_million_rows(path):
+    return one(path, cell("A1", 1.0), cell("B1", 12345.0, "ANNUALIZED_TOKEN_RETURN(A1:A1048576)",
+                                            f_attrs=' t="array" ref="B1"', c_attrs=' cm="1"'),
+               dynamic=True)
+
+
+@case("any")
+def cm_without_metadata(path):
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(1)", c_attrs=' cm="99"'))
+
+
+@case("refuse", r"cell reference|bad")
+def cell_reference_past_the_grid(path):
+    return one(path, '<c r="XFE1"><v>1</v></c>')
+
+
+@case("refuse", r"row")
+def row_past_the_grid(path):
+    return package(path, {"S": '<row r="1048577"><c r="A1048577"><v>1</v></c></row>'})
+
+
+@case("refuse", r"not a zip|empty|corrupt")
+def empty_file(path):
+    path.write_bytes(b"")
+
+
+@case("refuse", r"Excel 97|OLE|xls|not a zip")
+def old_xls_renamed(path):
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096)
+
+
+@case("any")
+def member_name_escaping_the_folder(path):
+    one(path, cell("A1", 1.0))
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("../../evil.txt", b"x")
+
+
+@case("refuse", r"duplicate zip member")
+def duplicate_member_names_in_other_case(path):
+    one(path, cell("A1", 1.0))
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr("XL/Worksheets/Sheet1.xml", b"<x/>")
+
+
+@case("refuse", r"missing part|content|workbook|unreadable|corrupt")
+def no_content_types(path):
+    one(path, cell("A1", 1.0))
+    _drop_member(path, "[Content_Types].xml")
+
+
+@case("refuse", r"missing part|relationship|workbook")
+def no_package_relationships(path):
+    one(path, cell("A1", 1.0))
+    _drop_member(path, "_rels/.rels")
+
+
+@case("any")
+def sheet_relationship_points_outside(path):
+    package(path, {"S": ""})
+    _replace_member(path, "xl/_rels/workbook.xml.rels", lambda d: d.replace(
+        b'Target="worksheets/sheet1.xml"', b'Target="../../../../etc/passwd"'))
+
+
+@case("any")
+def sheet_relationship_is_external(path):
+    package(path, {"S": ""})
+    _replace_member(path, "xl/_rels/workbook.xml.rels", lambda d: d.replace(
+        b'Target="worksheets/sheet1.xml"', b'Target="http://example.invalid/x.xml" '
+        b'TargetMode="External"'))
+
+
+@case("any")
+def sheet_part_is_the_workbook(path):
+    package(path, {"S": ""})
+    _replace_member(path, "xl/_rels/workbook.xml.rels", lambda d: d.replace(
+        b'Target="worksheets/sheet1.xml"', b'Target="workbook.xml"'))
+
+
+@case("refuse", r"shared strings|element|cells")
+def too_many_shared_strings(path):
+    rng = random.Random(6)
+    return one(path, cell("A1", 1.0),
+               strings=["".join(rng.choices("abcdefghij", k=6)) for _ in range(600_000)])
+
+
+@case("any")
+def many_sheets(path):
+    return package(path, {f"S{i}": "" for i in range(3000)})
+
+
+@case("any")
+def control_characters_in_a_formula(path):
+    return one(path, cell("A1", 1.0, "1+\u0001+1"))
+
+
+@case("any")
+def sheet_names_that_need_quoting(path):
+    return package(path, {"It's": rows((1, [cell("A1", 2.0)])),
+                          "S": rows((1, [cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN('It''s'!A1)")]))})
+
+
+@case("no-pass", modes=("full",))
+def spill_reference_to_a_plain_cell(path):
+    return one(path, cell("A1", 1.0), cell("B1", 12345.0, "SUM(A1#)"))
+
+
+@case("no-pass", modes=("full",))
+def data_table_formula(path):
+    return one(path, cell("A1", 12345.0, "", f_attrs=' t="dataTable" ref="A1:A2" r1="B1"'))
+
+
+@case("any")
+def encrypted_member(path):
+    one(path, cell("A1", 1.0))
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        struct.pack_into("<H", data, at + 8, struct.unpack_from("<H", data, at + 8)[0] | 1)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
+def _replace_member(path: Path, name: str, edit) -> None:
+    with zipfile.ZipFile(path) as zf:
+        members = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, d in members:
+            zf.writestr(n, edit(d) if n == name else d)
+
+
+def _drop_member(path: Path, name: str) -> None:
+    with zipfile.ZipFile(path) as zf:
+        members = [(i.filename, zf.read(i)) for i in zf.infolist() if i.filename != name]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, d in members:
+            zf.writestr(n, d)

@@ -784,6 +784,9 @@ def _read_rels(pkg: _Package, source_part: str) -> dict[str, _Rel]:
 
 
 def _workbook_part(pkg: _Package) -> str:
+    for required in ("[Content_Types].xml", "_rels/.rels"):
+        if pkg.info(required) is None:  # every Open XML package has both
+            pkg.fail(f"not an Office Open XML package: missing part {required}")
     for rel in _read_rels(pkg, "").values():
         if rel.type == _STRICT_REL + "officeDocument":
             pkg.fail("strict Open XML workbooks are not supported; save as 'Excel Workbook'")
@@ -833,6 +836,7 @@ def _structure(pkg: _Package) -> _Structure:
     sheets: list[SheetInfo] = []
     sheets_el = root.find(f"{{{NS_MAIN}}}sheets")
     rid_attr = f"{{{_REL[:-1]}}}id"
+    seen: set[str] = set()
     for el in [] if sheets_el is None else sheets_el:
         if _local(el.tag) != "sheet":
             continue
@@ -844,8 +848,11 @@ def _structure(pkg: _Package) -> _Structure:
             pkg.fail(f"sheet {name!r} has no relationship to its part")
         if pkg.info(rel.part) is None:
             pkg.fail(f"sheet {name!r}: missing part {rel.part}")
+        if name.upper() in seen:
+            pkg.fail(f"two sheets are named {name!r} (Excel's sheet names are unique)")
         kind = _SHEET_KINDS.get(rel.type, "other")
         state = el.get("state", "visible")
+        seen.add(name.upper())
         sheets.append(SheetInfo(name, pkg.info(rel.part).filename, kind, state))
     if not sheets:
         pkg.fail("the workbook lists no sheets")
