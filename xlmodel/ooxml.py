@@ -408,45 +408,56 @@ _MAX_MEMBERS = 50_000
 _EOCD_SEARCH = 22 + 0xFFFF  # the end record plus the longest archive comment
 
 
-def _declared_member_count(path: str) -> int | None:
+def _declared_member_count(fh: BinaryIO) -> int | None:
     """The entry count the zip's end record declares, read before zipfile indexes it."""
-    with open(path, "rb") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        start = max(0, size - _EOCD_SEARCH)
-        fh.seek(start)
-        tail = fh.read()
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or at + 22 > len(tail):
-            return None  # not a zip: zipfile gives the error
-        count = struct.unpack_from("<H", tail, at + 10)[0]
-        locator = at - 20
-        if count == 0xFFFF and locator >= 0 and tail[locator:locator + 4] == b"PK\x06\x07":
-            (offset,) = struct.unpack_from("<Q", tail, locator + 8)
-            fh.seek(offset)
-            record = fh.read(56)
-            if len(record) == 56 and record[:4] == b"PK\x06\x06":
-                count = struct.unpack_from("<Q", record, 32)[0]
-        return count
+    size = fh.seek(0, os.SEEK_END)
+    start = max(0, size - _EOCD_SEARCH)
+    fh.seek(start)
+    tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None  # not a zip: zipfile gives the error
+    count = struct.unpack_from("<H", tail, at + 10)[0]
+    locator = at - 20
+    if count == 0xFFFF and locator >= 0 and tail[locator:locator + 4] == b"PK\x06\x07":
+        (offset,) = struct.unpack_from("<Q", tail, locator + 8)
+        fh.seek(offset)
+        record = fh.read(56)
+        if len(record) == 56 and record[:4] == b"PK\x06\x06":
+            count = struct.unpack_from("<Q", record, 32)[0]
+    return count
 
 
-def _require_regular(path: str) -> os.stat_result:
-    """Stat ``path`` (through symbolic links); refuse a FIFO, device or socket before
-    anything opens it, since opening a FIFO blocks until some other program writes."""
-    st = os.stat(path)
-    if stat.S_ISDIR(st.st_mode):
-        raise IsADirectoryError(path)
-    if not stat.S_ISREG(st.st_mode):
-        raise WorkbookError(f"{path}: not a regular file (a FIFO, device or socket)")
-    return st
+def _open_regular(path: str) -> BinaryIO:
+    """Open ``path`` for reading without blocking on a FIFO, and refuse anything but a
+    regular file (a FIFO, device or socket)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise WorkbookError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise WorkbookError(f"{path}: is a folder, not a workbook") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise WorkbookError(f"{path}: is a folder, not a workbook")
+        if not stat.S_ISREG(st.st_mode):
+            raise WorkbookError(f"{path}: not a regular file (a FIFO, device or socket)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def fingerprint(path: str | os.PathLike[str]) -> tuple:
     """What identifies a file's current contents: device, inode, size, modification time
     and SHA-256. Two equal fingerprints mean nobody saved the file in between."""
     path = os.fspath(path)
-    st = _require_regular(path)
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with _open_regular(path) as fh:
+        st = os.fstat(fh.fileno())
         while block := fh.read(_CHUNK):
             digest.update(block)
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest.hexdigest())
@@ -515,27 +526,27 @@ class _Package:
         self.inflated: dict[str, int] = {}  # most bytes inflated so far, per member
         self.elements = 0
         self.max_elements = limits.max_elements
+        # one open file for everything read from the package, so that a file replaced
+        # meanwhile (another program saving it) cannot mix two versions
+        self.fh = _open_regular(path)
         try:
-            _require_regular(path)
-            members = _declared_member_count(path)
+            members = _declared_member_count(self.fh)
             if members is not None and members > _MAX_MEMBERS:
                 raise WorkbookError(f"{path}: more than {_MAX_MEMBERS} zip members")
-            self.zf = zipfile.ZipFile(path)
+            self.fh.seek(0)
+            try:
+                self.zf = zipfile.ZipFile(self.fh)
+            except zipfile.BadZipFile as exc:
+                raise WorkbookError(f"{path}: not a zip package ({_one_line(exc)})") from None
             found = len(self.zf.infolist())
             if members is not None and members != 0xFFFF and members != found:
-                self.zf.close()
                 raise WorkbookError(f"{path}: corrupt zip: its end record declares {members} "
                                     f"members, the central directory holds {found}")
-        except FileNotFoundError:
-            raise WorkbookError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise WorkbookError(f"{path}: is a folder, not a workbook") from None
-        except zipfile.BadZipFile as exc:
-            raise WorkbookError(f"{path}: not a zip package ({_one_line(exc)})") from None
-        try:
             self._index()
         except BaseException:
-            self.zf.close()
+            if hasattr(self, "zf"):
+                self.zf.close()
+            self.fh.close()
             raise
 
     def _index(self) -> None:
@@ -569,6 +580,7 @@ class _Package:
 
     def close(self) -> None:
         self.zf.close()
+        self.fh.close()
 
     def __enter__(self) -> _Package:
         return self
@@ -1188,7 +1200,10 @@ class _SheetHandler:
                 return ExcelError(code)
             self.fail(f"{ref}: bad error value {v[:40]!r}")
         if kind == "d":
-            return v
+            serial = _iso_serial(v)
+            if serial is None:
+                self.fail(f"{ref}: bad date {v[:40]!r}")
+            return serial
         self.fail(f"{ref}: unknown cell type {kind!r}")
         return None
 
@@ -1197,6 +1212,17 @@ class _SheetHandler:
 _NUMBER_RE = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*",
                         re.ASCII)
 _INDEX_RE = re.compile(r"\s*[0-9]{1,9}\s*", re.ASCII)
+
+
+def _iso_serial(text: str) -> float | None:
+    """An ISO 8601 date or date-time (a ``t="d"`` cell) as Excel's serial number, the
+    value Excel itself computes with (1900 date system)."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    delta = when.replace(tzinfo=None) - datetime(1899, 12, 30)
+    return delta.total_seconds() / 86400.0
 
 
 def _read_sheet(pkg: _Package, sheet: SheetInfo, strings, meta, cells_left: int) -> dict:
@@ -2063,9 +2089,10 @@ def _atomic_write(dst: str, mode_from: str, produce, before_replace=None) -> Non
         like = os.stat(dst)
     except OSError:
         like = os.stat(mode_from)
+    _remove_stale_temporaries(folder, os.path.basename(dst))
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dst) + ".", suffix=".tmp",
-                                   dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(dst)}.{os.getpid()}.",
+                                   suffix=".tmp", dir=folder)
     except OSError as exc:
         raise WorkbookError(f"{dst}: cannot write ({_one_line(exc.strerror or exc)})") from None
     try:
@@ -2091,6 +2118,32 @@ def _atomic_write(dst: str, mode_from: str, produce, before_replace=None) -> Non
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+
+
+def _remove_stale_temporaries(folder: str, name: str) -> None:
+    """Remove the temporary files a killed writer of ``name`` left (``kill -9`` cannot be
+    caught): each carries its writer's process id, and only those of dead processes go."""
+    pattern = re.compile(re.escape(f".{name}.") + r"([0-9]+)\.[A-Za-z0-9_]+\.tmp")
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.fullmatch(entry)
+        if m is None or int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, entry))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or cannot tell: leave its file alone
+    return True
 
 
 def _same_owner_and_mode(fd: int, like: os.stat_result, dst: str) -> None:
@@ -2124,7 +2177,7 @@ def _rezip(pkg: _Package, dst: str, replace: Mapping[str, bytes],
 
     def produce(out: BinaryIO) -> None:
         writer = _ZipWriter(out)
-        with open(pkg.path, "rb") as src:
+        with os.fdopen(os.dup(pkg.fh.fileno()), "rb") as src:  # the file pkg has read
             for info in infos:
                 if info.filename in replace:
                     writer.add(info.filename, replace[info.filename], like=info,
@@ -2274,8 +2327,8 @@ def write_cached_values(
                 new = _edit_sheet(data, sheet.part, sheet.name, edits, cm)
                 if new != data:
                     replace[sheet.part] = new
-        _rezip(pkg, dst, replace, append,
-               before_replace=None if expect is None else lambda: _check_unchanged(src, expect))
+            check = None if expect is None else (lambda: _check_unchanged(src, expect))
+            _rezip(pkg, dst, replace, append, before_replace=check)
 
 
 def mark_dynamic_arrays(
@@ -2355,7 +2408,7 @@ def pin_package(
                 new = _pin_core(data, timestamp.encode("ascii"))
                 if new != data:
                     replace[core_info.filename] = new
-        _rezip(pkg, dst, replace, [], date_time=date_time)
+            _rezip(pkg, dst, replace, [], date_time=date_time)
 
 
 def _add_codename(workbook: bytes, name: str, codename: str) -> bytes:
@@ -2431,7 +2484,7 @@ def inject_vba(
             if workbook_codename:
                 _edit_member(pkg, replace, append, wb_part,
                              lambda d: _add_codename(d, wb_part, workbook_codename))
-        _rezip(pkg, dst, replace, append)
+            _rezip(pkg, dst, replace, append)
 
 
 def _vba_content_types(ct: bytes, vba_part: str, wb_part: str) -> bytes:
