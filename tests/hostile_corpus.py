@@ -552,6 +552,17 @@ def mutate(template: Path, path: Path, seed: int) -> str:
     return kind
 
 
+@case("pass", modes=("full",))
+def iso_date_cell(path):
+    """A t="d" cell is its serial number: 2025-01-01 is 45658 in Excel."""
+    return one(path, cell("A1", "2025-01-01T00:00:00", t="d"), cell("B1", 45659.0, "A1+1"))
+
+
+@case("refuse", r"bad date")
+def bad_iso_date_cell(path):
+    return one(path, cell("A1", "yesterday", t="d"))
+
+
 # --- more unusual files: each must end in a value checked, or one error line ---------------------
 
 @case("any")

@@ -187,3 +187,8 @@ def test_kill_9_leaves_the_original(stale):
     assert run.returncode == -signal.SIGKILL
     assert stale.read_bytes() == before
     assert harness.check(stale, "local").ok is False  # still the stale file, still readable
+    assert len(leftovers(stale.parent)) == 1  # the killed writer's temporary file
+    # the next calc removes what the dead process left, and does the work
+    assert cli("calc", stale).returncode == 0
+    assert leftovers(stale.parent) == []
+    assert harness.check(stale, "full").ok
