@@ -293,6 +293,17 @@ def rept_past_32767_is_value_error(path):
     return one(path, cell("A1", "#VALUE!", 'REPT("ab",20000)', t="e"))
 
 
+@case("pass", modes=("full",))
+def substitute_past_32767_is_value_error(path):
+    return one(path, cell("A1", "#VALUE!", 'SUBSTITUTE(REPT("a",30000),"a",REPT("b",200))', t="e"))
+
+
+@case("pass", modes=("full",))
+def concat_of_a_big_range_past_32767_is_value_error(path):
+    return package(path, {"S": rows(*[(r, [cell(f"A{r}", "x" * 1000)]) for r in range(1, 41)],
+                                    (41, [cell("B41", "#VALUE!", "CONCAT(A1:A40)", t="e")]))})
+
+
 # --- silent passes ------------------------------------------------------------------------------
 
 @case("no-pass")
@@ -449,6 +460,21 @@ def zip_end_record_claims_more_members(path):
     eocd = data.rindex(b"PK\x05\x06")
     struct.pack_into("<HH", data, eocd + 8, 40, 40)
     path.write_bytes(bytes(data))
+
+
+@case("refuse", r"two <v>")
+def two_values_in_one_cell(path):
+    return one(path, '<c r="A1"><v>400</v><v>12345</v></c>')
+
+
+@case("refuse", r"two <f>")
+def two_formulas_in_one_cell(path):
+    return one(path, '<c r="A1"><f>ANNUALIZED_TOKEN_RETURN(1)</f><f>1</f><v>1</v></c>')
+
+
+@case("refuse", r"stands in row")
+def cell_in_the_wrong_row(path):
+    return package(path, {"S": '<row r="1"><c r="A5"><v>1</v></c></row>'})
 
 
 @case("refuse", r"row")

@@ -80,7 +80,7 @@ def _check(args: argparse.Namespace) -> int:
         try:
             # calc holds a lock from reading to writing, so that two runs take turns; each
             # write is refused if the file changed since it was read
-            with ooxml.folder_lock(path) if args.update else _nothing():
+            with ooxml.folder_lock(Path(path).resolve()) if args.update else _nothing():
                 if args.update:
                     _updatable(path)
                 report = harness.check(path, args.mode, rtol=args.rtol, atol=args.atol,
@@ -90,9 +90,12 @@ def _check(args: argparse.Namespace) -> int:
         except WorkbookError as exc:
             _file_error(args, path, str(exc), errors, entries)
             continue
-        except (OSError, ValueError, RuntimeError, MemoryError) as exc:
-            # a safety net: one line per file, and the other files still run
-            _file_error(args, path, f"cannot check: {_reason(exc)}", errors, entries)
+        except Exception as exc:
+            # a safety net for what no rule above foresaw: one line per file, nothing
+            # written, and the other files still run
+            what = _reason(exc) if isinstance(exc, OSError) else (
+                f"internal error ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})")
+            _file_error(args, path, f"cannot check: {what}", errors, entries)
             continue
         reports.append(report)
         entries.append(harness.to_json([report])[0])
@@ -414,6 +417,9 @@ def _on_sigterm(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not valid UTF-8
+        with _suppress_value_error():
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command is None:
@@ -457,7 +463,7 @@ class _suppress_value_error:
         return self
 
     def __exit__(self, kind, exc, tb):
-        return kind is not None and issubclass(kind, (ValueError, OSError))
+        return kind is not None and issubclass(kind, (ValueError, OSError, AttributeError))
 
 
 def run() -> None:

@@ -1014,6 +1014,7 @@ class _SheetHandler:
         self.cell_budget, self.max_rows = cell_budget, max_rows
         self.cells: dict[str, Cell] = {}
         self.positions: set[tuple[int, int]] = set()  # every <c> seen, to refuse duplicates
+        self.row_given = False  # the current <row> has an r attribute
         self.row_numbers: set[int] = set()
         self.masters: dict[str, tuple[int, int, str]] = {}
         self.count = 0
@@ -1051,6 +1052,8 @@ class _SheetHandler:
                 if not 1 <= col <= MAX_COL or row < 1:
                     self.fail(f"cell without a reference outside the sheet in row {row}")
                 ref = make_ref(row, col)
+            if self.row_given and row != self.row:
+                self.fail(f"cell {ref} stands in row {self.row}")
             if (row, col) in self.positions:
                 self.fail(f"duplicate cell {ref}: a corrupt sheet")
             self.positions.add((row, col))
@@ -1058,6 +1061,10 @@ class _SheetHandler:
             self.cell = (row, col, ref, attrs)
             self.f_attrs = self.f_text = self.v_text = self.inline = None
         elif tag == _V or tag == _F:
+            if self.cell is None:
+                self.fail(f"<{_local(tag)}> outside a cell")
+            if (self.v_text if tag == _V else self.f_attrs) is not None:
+                self.fail(f"{self.cell[2]}: two <{_local(tag)}> elements in one cell")
             self.text = []
             if tag == _F:
                 self.f_attrs = attrs
@@ -1066,6 +1073,7 @@ class _SheetHandler:
             if self.rows > self.max_rows:
                 pkg.fail(f"too many rows: more than {self.max_rows} in sheet {self.sheet!r}")
             r = attrs.get("r")
+            self.row_given = bool(r)
             try:
                 self.row = int(r) if r else self.row + 1
             except ValueError:
@@ -1103,6 +1111,7 @@ class _SheetHandler:
             self.phonetic -= 1
         elif tag == _C:
             self._finish_cell()
+            self.cell = None
 
     def _finish_cell(self) -> None:
         row, col, ref, attrs = self.cell

@@ -1070,6 +1070,7 @@ def xl_maxifs(target, *pairs):
 @excel("CONCAT", "a", variadic=True, min_args=1)
 def xl_concat(*args):
     parts = []
+    length = 0
     for a in args:
         items = a.flat if type(a) is ndarray else (a,)
         for x in items:
@@ -1077,6 +1078,9 @@ def xl_concat(*args):
             if type(t) is ExcelError:
                 return t
             parts.append(t)
+            length += len(t)
+            if length > MAX_TEXT:  # stop before joining gigabytes
+                return _too_long(length)
     text = "".join(parts)
     return text if len(text) <= MAX_TEXT else _too_long(len(text))
 
@@ -1159,7 +1163,8 @@ def xl_substitute(text, old, new, instance=None):
     if old == "":
         return text
     if instance is None:
-        return text.replace(old, new)
+        length = len(text) + text.count(old) * (len(new) - len(old))
+        return text.replace(old, new) if length <= MAX_TEXT else _too_long(length)
     k = _int_arg(instance)
     if k < 1:
         return ERR_VALUE
