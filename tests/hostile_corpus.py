@@ -391,6 +391,13 @@ def huge_tag_name(path):
     return one(path, f'<c r="A1"><x{_digits(3 << 20)}/><v>1</v></c>')
 
 
+@case("refuse", r"token|long|MiB")
+def huge_text_full_of_greater_than_signs(path):
+    """'>' may stand unescaped in text: a 5 MiB text of them is still one huge token."""
+    text = "".join(random.Random(5).choices("0123456789>", k=5 << 20))
+    return one(path, cell("A1", text))
+
+
 def _digits(n: int) -> str:
     """Random digits: they deflate about 2:1, so no zip-bomb ratio check catches them."""
     return "".join(random.Random(n).choices("0123456789", k=n))

@@ -676,11 +676,11 @@ def _hardened_expat() -> expat.XMLParserType:
     return parser
 
 
-#: Longest run of bytes without a ">" in a streamed part [B]. The longest legitimate ones
-#: are a cell's text (32,767 characters, under 200 KB even with every character escaped)
-#: and a formula (8,192 characters). expat 2.5 rescans an unfinished token from its start
-#: at every chunk, so an unbounded token makes parsing quadratic; and one tag of millions
-#: of attributes would become one dictionary of millions of entries.
+#: Longest run of bytes without a "<" or without a ">" in a streamed part [B]. The longest
+#: legitimate ones are a cell's text (32,767 characters, under 200 KB even with every
+#: character escaped) and a formula (8,192 characters). expat 2.5 rescans an unfinished
+#: token from its start at every chunk, so an unbounded token makes parsing quadratic; and
+#: one tag of millions of attributes would become one dictionary of millions of entries.
 _MAX_TOKEN = 1 * MiB
 
 
@@ -693,18 +693,21 @@ def _stream_parse(pkg: _Package, name: str, handler: object, chunks: Iterable[by
     if hasattr(handler, "data"):
         parser.CharacterDataHandler = handler.data
     try:
-        since = 0  # bytes since the last ">": the length of the token being read
+        # bytes since the last "<" and since the last ">": a run without either is one
+        # tag, or one text, being read
+        since = {b"<": 0, b">": 0}
         for chunk in chunks:
-            first = chunk.find(b">")
-            if first < 0:
-                since += len(chunk)
-            else:
-                since += first
-                if since <= _MAX_TOKEN:
-                    since = len(chunk) - chunk.rfind(b">") - 1
-            if since > _MAX_TOKEN:
-                pkg.fail(f"part {name} has an XML token (a tag or a text) longer than "
-                         f"{_MAX_TOKEN >> 20} MiB")
+            for mark in since:
+                first = chunk.find(mark)
+                if first < 0:
+                    since[mark] += len(chunk)
+                else:
+                    since[mark] += first
+                    if since[mark] <= _MAX_TOKEN:
+                        since[mark] = len(chunk) - chunk.rfind(mark) - 1
+                if since[mark] > _MAX_TOKEN:
+                    pkg.fail(f"part {name} has an XML token (a tag or a text) longer than "
+                             f"{_MAX_TOKEN >> 20} MiB")
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except DTDForbidden:
