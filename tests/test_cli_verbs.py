@@ -155,3 +155,25 @@ def test_progress_shows_on_a_terminal_only(tmp_path):
     assert "[1/2]" not in out  # the report itself stays clean
     piped = cli("check", *books)
     assert piped.returncode == 0 and piped.stderr == ""  # nothing in a pipe or a log
+
+
+def test_an_unforeseen_error_is_one_line_and_the_next_file_still_runs(monkeypatch, capsys):
+    from xlmodel import harness
+    from xlmodel.cli import main
+
+    real = harness.check
+    calls = []
+
+    def check(path, *args, **kw):
+        calls.append(path)
+        if len(calls) == 1:
+            raise KeyError("a defect\nover two lines")
+        return real(path, *args, **kw)
+
+    monkeypatch.setattr(harness, "check", check)
+    assert main(["check", str(TEMPLATE), str(TEMPLATE)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"xlmodel check: error: {TEMPLATE}: cannot check: internal error (KeyError: "
+        "'a defect\\nover two lines')"]
+    assert "all match" in captured.out and len(calls) == 2

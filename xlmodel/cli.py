@@ -61,7 +61,7 @@ def _render(args: argparse.Namespace) -> int:
         try:
             pngs = render_pngs(Path(path), Path(args.out), dpi=args.dpi,
                                udf_names=function_names())
-        except (OSError, ValueError, RuntimeError) as exc:
+        except Exception as exc:  # LibreOffice failed, timed out or found no sheet
             _error(args, f"{path}: {_reason(exc)}")
             failed = True
             continue
@@ -121,6 +121,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _file_error(args, path, message: str, errors: dict, entries: list) -> None:
+    message = " ".join(message.split())  # one line, whatever a formula's text holds
     where = "" if str(path) in message else f"{path}: "
     errors[path] = message
     entries.append({"path": str(path), "mode": args.mode, "ok": False,
