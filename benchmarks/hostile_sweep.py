@@ -44,7 +44,10 @@ def run(*args) -> tuple[int | str, str, str, float]:
                            preexec_fn=_cap)
     except subprocess.TimeoutExpired:
         return "hang", "", "", time.monotonic() - t
-    return p.returncode, p.stdout, p.stderr, time.monotonic() - t
+    seconds = time.monotonic() - t
+    if seconds > SLOWEST[0]:
+        SLOWEST[:] = [seconds, " ".join(map(str, args[:-1])) + " " + Path(args[-1]).name]
+    return p.returncode, p.stdout, p.stderr, seconds
 
 
 def judge(verb: str, rc, out: str, err: str, expect: str, reason: str) -> str | None:
@@ -84,6 +87,9 @@ def after_calc(original: bytes, path: Path) -> str | None:
         return f"calc left a file that check --mode full does not pass (exit {rc}): " \
                f"{(err or out).strip()[:160]}"
     return None
+
+
+SLOWEST = [0.0, ""]
 
 
 def sweep(items, folder: Path) -> Counter:
@@ -133,6 +139,10 @@ def main() -> int:
         counts = sweep(items, Path(tmp))
     for k in sorted(counts):
         print(f"{k}: {counts[k]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss >> 10
+    print(f"slowest run: {SLOWEST[0]:.1f} s ({SLOWEST[1]}); largest peak memory of a run: "
+          f"{peak} MiB")
+    print(f"bad runs: {counts['bad']}")
     return 1 if counts["bad"] else 0
 
 
