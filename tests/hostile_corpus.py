@@ -636,7 +636,7 @@ def shared_formula_running_off_the_grid(path):
         cell("XFD1", 12345.0, "", f_attrs=' t="shared" si="0"')]))})
 
 
-@case("any")
+@case("refuse", r"larger than any Excel holds")
 def number_literal_too_large(path):
     return one(path, cell("A1", 1.0, "1e999*0"))
 

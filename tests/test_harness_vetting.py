@@ -80,6 +80,7 @@ def test_vetting_accepts_exactly_excels_limits():
     ("SUM(" + ",".join(["1"] * (MAX_ARGUMENTS + 1)) + ")", "255 arguments"),
     ("SUM(A1:I1048576)", "9,437,184 cells"),
     ("SUM(A1:XFD1048576)", "17,179,869,184 cells"),
+    ("1e309", "larger than any Excel holds"),
 ])
 def test_vetting_refuses_one_past_each_limit(formula, reason):
     with pytest.raises(WorkbookError, match=reason):

@@ -11,6 +11,7 @@ exact source of any sub-expression with :func:`source`.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from dataclasses import dataclass, field
 
@@ -218,6 +219,9 @@ def vet(text: str) -> list[Token]:
             if stack[-1][1] > MAX_ARGUMENTS:
                 raise FormulaLimit(f"a function call with more than Excel's {MAX_ARGUMENTS} "
                                    f"arguments: {_short(text)}")
+        elif kind == "NUMBER" and not math.isfinite(tok.value):
+            raise FormulaLimit(f"number {tok.text[:40]} is larger than any Excel holds "
+                               "(about 1.8e308)")
         elif kind == "REF":
             r1, c1, r2, c2 = tok.value
             if None not in (r1, c1):
