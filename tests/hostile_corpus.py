@@ -206,9 +206,15 @@ def deep_defined_name_chain(path):
 
 # --- huge regions -----------------------------------------------------------------------------
 
-@case("refuse", r"range|region|cells")
+@case("refuse", r"range|region|cells", modes=("full",))
 def sum_of_the_whole_grid(path):
     return one(path, cell("A1", 1.0), cell("B1", 12345.0, "SUM(A2:XFD1048576)"))
+
+
+@case("pass", modes=("local",))
+def local_mode_ignores_a_huge_range_it_does_not_evaluate(path):
+    return one(path, cell("A1", 1.0), cell("B1", 12345.0, "SUM(A2:XFD1048576)"),
+               cell("C1", 1.0, "ANNUALIZED_TOKEN_RETURN(A1)"))
 
 
 @case("refuse", r"range|region|cells")

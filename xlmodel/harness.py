@@ -27,7 +27,7 @@ from xlmodel import ooxml, udf_bridge
 from xlmodel.catalogue import FUNCTIONS
 from xlmodel.errors import ExcelError, WorkbookError, as_excel_error
 from xlmodel.formula import Engine, Formula, find_calls
-from xlmodel.formula.parser import FormulaLimit, NameNode, parse, walk
+from xlmodel.formula.parser import FormulaLimit, NameNode, RegionTooLarge, parse, walk
 from xlmodel.formula.tokenizer import FormulaError
 from xlmodel.formula.values import as_array, resize
 
@@ -220,8 +220,12 @@ def load(path: str | os.PathLike[str], mode: str = "full", **limits) -> _Loaded:
     engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
                     local_names=local_names, max_spill=limits["max_cells"])
     udf_bridge.register(engine, called)
+    ours = set(udf_keys)
     for key, exc in engine.formula_errors.items():
-        if isinstance(exc, FormulaLimit):  # no file Excel saved holds such a formula
+        # no file Excel saved holds a formula past Excel's limits; a range too large to
+        # evaluate matters only where the formula is evaluated
+        if isinstance(exc, FormulaLimit) and (
+                mode == "full" or key in ours or not isinstance(exc, RegionTooLarge)):
             sheet, row, col = key
             raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: {exc}")
     return _Loaded(data, engine, saved, formulas, udf_keys, mode)

@@ -191,6 +191,11 @@ class FormulaLimit(FormulaError):
     """A formula passes one of Excel's limits: no file Excel saved holds it."""
 
 
+class RegionTooLarge(FormulaLimit):
+    """A range in a formula covers more cells than an evaluator here may hold (Excel itself
+    allows it): the formula cannot be evaluated, though Excel may have saved it."""
+
+
 def vet(text: str) -> list[Token]:
     """Check a formula (without ``=``) against Excel's limits before anything parses it.
 
@@ -227,7 +232,7 @@ def vet(text: str) -> list[Token]:
             if None not in (r1, c1):
                 cells = (r2 - r1 + 1) * (c2 - c1 + 1)
                 if cells > MAX_REGION_CELLS:
-                    raise FormulaLimit(f"range {tok.text} has {cells:,} cells, more than the "
+                    raise RegionTooLarge(f"range {tok.text} has {cells:,} cells, more than the "
                                        f"{MAX_REGION_CELLS:,} a range may cover here")
     return tokens
 
