@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import shutil
 import subprocess
 import sys
@@ -124,6 +122,9 @@ def test_help_shows_the_defaults(verb, shown):
 
 def _run_on_a_terminal(*args) -> tuple[int, str, str]:
     """Run with stderr on a pseudo-terminal, stdout on a pipe; return code, stdout, tty."""
+    pty = pytest.importorskip("pty")
+    import select
+
     master, slave = pty.openpty()
     p = subprocess.Popen([*PYTHON, *map(str, args)], stdout=subprocess.PIPE, stderr=slave,
                          text=True)
