@@ -452,15 +452,16 @@ def _open_regular(path: str) -> BinaryIO:
 
 
 def fingerprint(path: str | os.PathLike[str]) -> tuple:
-    """What identifies a file's current contents: device, inode, size, modification time
-    and SHA-256. Two equal fingerprints mean nobody saved the file in between."""
+    """What identifies a file's contents: its size and SHA-256. Two equal fingerprints mean
+    the file holds what it held (a save of the very same bytes, or a touch, changes
+    nothing that matters)."""
     path = os.fspath(path)
     digest = hashlib.sha256()
     with _open_regular(path) as fh:
         st = os.fstat(fh.fileno())
         while block := fh.read(_CHUNK):
             digest.update(block)
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, digest.hexdigest())
+    return (st.st_size, digest.hexdigest())
 
 
 @contextlib.contextmanager
