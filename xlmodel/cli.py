@@ -382,6 +382,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _error(args, message: str) -> None:
+    _progress_done()  # an error line never shares the terminal line of the progress
     print(f"xlmodel {getattr(args, 'command', None) or 'summary'}: error: {message}",
           file=sys.stderr)
 
