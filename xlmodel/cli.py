@@ -275,11 +275,23 @@ def _limit_options(p: argparse.ArgumentParser) -> None:
                    help="refuse sheets with more rows")
 
 
+class _DefaultsShown(argparse.HelpFormatter):
+    """Help that ends each option with its default, where it has one worth saying."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if "%(default)" in text or default in (None, False, argparse.SUPPRESS) or (
+                isinstance(default, list) and not default):
+            return text
+        return text + " (default: %(default)s)"
+
+
 class _VerbParser(argparse.ArgumentParser):
     """A verb's parser: every option's default shown in --help."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", _DefaultsShown)
         super().__init__(*args, **kwargs)
 
 
