@@ -267,6 +267,13 @@ def sequence_sum_of_a_million(path):
     return one(path, cell("A1", 500000500000.0, "SUM(_xlfn.SEQUENCE(1000,1000))"))
 
 
+@case("refuse", r"array elements")
+def elementwise_work_past_the_budget(path):
+    """Six million elements, four operators: the second is refused before it runs."""
+    return one(path, cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(SUM(((_xlfn.SEQUENCE(2000,3000)"
+                          "*2+1)*3-1)/2))"))
+
+
 @case("refuse", r"SEQUENCE|cells|large|region", modes=("full",))
 def sequence_far_too_big(path):
     return one(path, cell("A1", 1.0, "SUM(_xlfn.SEQUENCE(100000,100000))"))

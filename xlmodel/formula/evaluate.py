@@ -65,6 +65,7 @@ from xlmodel.formula.values import (
     from_python,
     ndarray,
     range_address,
+    reset_work,
     resize,
     scalar_from_python,
     to_bool,
@@ -935,6 +936,7 @@ class Engine:
             return self._calculate()
 
     def _calculate(self) -> dict[Key, object]:
+        reset_work()
         compiled = self._compile_all()
         keys = list(self._cells)
         deps = self._dependencies()
@@ -995,6 +997,7 @@ class Engine:
         stored values are left unchanged.
         """
         with _no_gc():
+            reset_work()
             results = {}
             for key in keys:
                 key = (self._sheet(key[0]), key[1], key[2])

@@ -46,6 +46,25 @@ class LimitExceeded(WorkbookError):
     spill larger than the engine was told to allow: the evaluation stops, no value is made."""
 
 
+#: Most array elements computed one at a time in Python (elementwise operators and
+#: functions) in one evaluation: about 1.5 us each, so this bounds the time to well under
+#: a minute whatever the formulas ask.
+MAX_WORK = 10_000_000
+_work = [0]
+
+
+def reset_work() -> None:
+    """Start a new evaluation's count of elementwise work."""
+    _work[0] = 0
+
+
+def _charge(n: int) -> None:
+    _work[0] += n
+    if _work[0] > MAX_WORK:
+        raise LimitExceeded(f"the formulas need more than {MAX_WORK:,} array elements "
+                            "computed one by one; the harness stops here")
+
+
 def check_size(rows: int, cols: int, what: str) -> None:
     """Raise :class:`LimitExceeded` for an array of more than MAX_ARRAY_CELLS elements."""
     if rows * cols > MAX_ARRAY_CELLS:
@@ -428,6 +447,7 @@ def elementwise(fn, args: list, positions: list[int]) -> ndarray:
     arrays = [args[k] for k in positions]
     rows, cols = broadcast_shape(arrays)
     check_size(rows, cols, "an elementwise result")
+    _charge(rows * cols)
     out = np.empty((rows, cols), dtype=object)
     call = list(args)
     shapes = [a.shape for a in arrays]
