@@ -227,6 +227,13 @@ def array_formula_over_the_whole_grid(path):
     return one(path, cell("A1", 1.0, "1", f_attrs=' t="array" ref="A1:XFD1048576"'))
 
 
+@case("refuse", r"array formulas cover past")
+def many_large_array_formulas(path):
+    """Each covers 300,000 cells, under the cell limit; together they are far past it."""
+    return one(path, *[cell(f"{c}1", 1.0, "1", f_attrs=f' t="array" ref="{c}1:{c}300000"')
+                       for c in "ABCDEFGHIJ"])
+
+
 @case("refuse", r"array range|past|outside|grid|sheet")
 def array_ref_past_the_grid(path):
     return one(path, cell("A1", 1.0, "1", f_attrs=' t="array" ref="A1:XFE1"'))

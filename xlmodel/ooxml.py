@@ -527,6 +527,7 @@ class _Package:
         self.inflated: dict[str, int] = {}  # most bytes inflated so far, per member
         self.elements = 0
         self.max_elements = limits.max_elements
+        self.array_cells = 0  # cells covered by array formulas, all sheets together
         # one open file for everything read from the package, so that a file replaced
         # meanwhile (another program saving it) cannot mix two versions
         self.fh = _open_regular(path)
@@ -1174,8 +1175,9 @@ class _SheetHandler:
         if (r1, c1) != (row, col):
             self.fail(f"{ref}: array range {text[:40]} does not start at the cell")
         cells = (r2 - r1 + 1) * (c2 - c1 + 1)
-        if cells > self.pkg.limits.max_cells:
-            self.fail(f"{ref}: array range {text} covers {cells:,} cells, more than "
+        self.pkg.array_cells += cells
+        if self.pkg.array_cells > self.pkg.limits.max_cells:
+            self.fail(f"{ref}: array range {text} takes the cells array formulas cover past "
                       f"{self.pkg.limits.max_cells:,} (the cell limit)")
         return text
 

@@ -431,6 +431,7 @@ def resize(a: ndarray, shape: tuple[int, int]) -> ndarray:
     """Broadcast or truncate an array to a shape, padding with #N/A (legacy array formulas)."""
     rows, cols = shape
     check_size(rows, cols, "an array range")
+    _charge(rows * cols)
     out = np.empty(shape, dtype=object)
     for i in range(rows):
         for j in range(cols):
