@@ -281,6 +281,14 @@ def elementwise_work_past_the_budget(path):
                           "*2+1)*3-1)/2))"))
 
 
+@case("refuse", r"in all", modes=("full",))
+def many_spills_together_past_the_limit(path):
+    """Ten dynamic arrays of 100,000 cells each: under the limit alone, past it together."""
+    return one(path, *[cell(f"{c}1", 1.0, "_xlfn.SEQUENCE(100000)", f_attrs=' t="array" '
+                            f'ref="{c}1"', c_attrs=' cm="1"') for c in "ACEGIKMOQS"],
+               dynamic=True)
+
+
 @case("refuse", r"SEQUENCE|cells|large|region", modes=("full",))
 def sequence_far_too_big(path):
     return one(path, cell("A1", 1.0, "SUM(_xlfn.SEQUENCE(100000,100000))"))

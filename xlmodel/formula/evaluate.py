@@ -839,8 +839,10 @@ class Engine:
         max_spill: int | None = None,
     ):
         self.strict = strict
-        #: Most cells one spill or array formula may fill; more raises LimitExceeded.
+        #: Most cells one spill or array formula, and all of them together, may fill;
+        #: more raises LimitExceeded.
         self.max_spill = max_spill
+        self._filled = 0
         #: Formula cells that could not be parsed or compiled (non-strict mode, where they
         #: evaluate to #NAME?): key -> the FormulaError.
         self.formula_errors: dict[Key, FormulaError] = {}
@@ -1238,6 +1240,7 @@ class Engine:
     def _run(self, order: list[int], keys: list[Key], compiled, base: dict) -> None:
         store = self._store
         store.reset(base)
+        self._filled = 0  # cells filled by spills and array formulas in this pass
         for i in order:
             key = keys[i]
             store.current = key
@@ -1291,9 +1294,15 @@ class Engine:
         store.spills[key] = Ref(sheet, row, col, r2, c2)
 
     def _spill_size(self, key: Key, rows: int, cols: int) -> None:
-        if self.max_spill is not None and rows * cols > self.max_spill:
+        if self.max_spill is None:
+            return
+        if rows * cols > self.max_spill:
             raise LimitExceeded(f"{address(*key)}: the formula fills {rows:,} x {cols:,} "
                                 f"cells, more than the {self.max_spill:,} allowed")
+        self._filled += rows * cols
+        if self._filled > self.max_spill:
+            raise LimitExceeded(f"{address(*key)}: spills and array formulas fill more than "
+                                f"the {self.max_spill:,} cells allowed in all")
 
     def _grown_spills(self, assumed: Mapping[Key, tuple]) -> dict[Key, tuple]:
         grown = {}
