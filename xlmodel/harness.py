@@ -283,14 +283,15 @@ def _check(path, mode, rtol, atol, limits) -> Report:
         wb.engine.set_values(wb.saved)
         keys = wb.udf_keys
         results = wb.engine.evaluate_cells(keys)
-        spills = {}
+        spills, filled = {}, 0
         for k, v in results.items():
             if _is_array(v):
                 rows, cols = len(v), len(v[0])
+                filled += rows * cols
                 if k[1] + rows - 1 > ooxml.MAX_ROW or k[2] + cols - 1 > ooxml.MAX_COL:
                     results[k] = ExcelError("#SPILL!", "the spill range runs off the sheet")
                     continue
-                if rows * cols > max_cells:
+                if rows * cols > max_cells or filled > max_cells:
                     raise WorkbookError(f"{k[0]}!{ooxml.make_ref(k[1], k[2])}: the result "
                                         f"fills {rows:,} x {cols:,} cells, more than the "
                                         f"{max_cells:,} allowed (--max-cells)")
