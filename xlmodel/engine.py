@@ -37,9 +37,10 @@ ENVIRONMENT = "depends on where the file is opened"
 STRUCTURED_REFERENCE = "table (structured) reference"
 UNREADABLE = "formula the engine cannot read"
 CIRCULAR = "circular reference (iterative calculation)"
+TOO_LARGE = "range too large to evaluate"
 #: Every reason, in the order reports list them.
 REASONS = (EXTERNAL_LINK, THREE_D_REFERENCE, DATA_TABLE, UNKNOWN_FUNCTION, VOLATILE,
-           ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE, CIRCULAR)
+           ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE, CIRCULAR, TOO_LARGE)
 
 #: Functions whose value is not a function of the workbook: recomputing them cannot
 #: reproduce what was saved.
@@ -408,12 +409,15 @@ class PythonCells(Protocol):
 
 
 def recalculate(data, python_cells: PythonCells | None = None, *,
-                cells: dict | None = None, tables: dict | None = None) -> Recalculation:
+                cells: dict | None = None, tables: dict | None = None,
+                kept: dict | None = None) -> Recalculation:
     """Recompute every formula of ``data`` (a :class:`xlmodel.ooxml.WorkbookData`).
 
     ``cells``, when given, is ``{(sheet, row, col): Cell}`` of every cell of ``data``
     (a caller that has built it already spares building it twice). ``tables`` are the
     workbook's tables (:func:`xlmodel.tables.read_tables`), for structured references.
+    ``kept`` maps formula cells the caller already knows cannot be recomputed (a range
+    too large to evaluate) to (reason, detail): they keep their saved values.
     """
     from xlmodel.ooxml import parse_range
 
@@ -448,6 +452,8 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             continue
         rect = parse_range(cell.array_ref) if cell.array_ref else None
         reason = static_reason(cell.formula, bool(cell.formula.startswith("TABLE(") and rect))
+        if kept and key in kept:
+            reason = kept[key]
         if reason is not None and reason[0] == STRUCTURED_REFERENCE and tables:
             from xlmodel.tables import expand_structured
 
@@ -468,6 +474,12 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
                                 f"{gone!r}")
         if key in ours:
             continue
+        if reason is None:
+            # a function IronCalc lacks is kept even where IFERROR would hide its #NAME?
+            text = rewritten.get(key, cell.formula)
+            unknown = [n for n in dict.fromkeys(called_functions(text)) if not _known(model, n)]
+            if unknown:
+                reason = (UNKNOWN_FUNCTION, ", ".join(unknown))
         if reason is not None:
             out.not_recomputed[key] = reason
             continue
