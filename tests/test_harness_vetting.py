@@ -143,3 +143,23 @@ def test_a_function_that_raises_is_refused_not_reported(tmp_path, monkeypatch):
     for mode in ("local", "full"):
         with pytest.raises(WorkbookError, match=r"S!A1: the engine failed .*a defect"):
             harness.check(path, mode)
+
+
+def test_local_mode_leaves_an_iterative_native_cycle_to_its_saved_values(tmp_path):
+    """A = B/2 + 1, B = A has the fixed point A = B = 2 (2/2 + 1 = 2): what an iterative
+    calculation saves. Local mode evaluates only our call, from those saved values
+    (2^(1/2) - 1 = 0.41421356...); the same cycle with a cell saved without a value, or
+    through our call, is refused."""
+    path = one(tmp_path / "iterative.xlsx", cell("A1", 2.0, "B1/2+1"), cell("B1", 2.0, "A1"),
+               cell("C1", 2 ** 0.5 - 1, "ANNUALIZED_TOKEN_RETURN(B1)"))
+    report = harness.check(path, "local")
+    assert report.ok and report.checked == 1
+    unsaved = one(tmp_path / "unsaved.xlsx", cell("A1", 2.0, "B1/2+1"), cell("B1", None, "A1"),
+                  cell("C1", 2 ** 0.5 - 1, "ANNUALIZED_TOKEN_RETURN(B1)"))
+    with pytest.raises(WorkbookError, match=r"circular reference through cells: S!A1, S!B1"):
+        harness.check(unsaved, "local")
+    ours = one(tmp_path / "ours.xlsx", cell("A1", 2.0, "C1/2+1"), cell("B1", 2.0, "A1"),
+               cell("C1", 2.0, "ANNUALIZED_TOKEN_RETURN(B1)"))
+    for mode in ("local", "full"):
+        with pytest.raises(WorkbookError, match=r"circular reference through an xlmodel call"):
+            harness.check(ours, mode)

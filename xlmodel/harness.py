@@ -539,6 +539,7 @@ def _check(path, mode, rtol, atol, limits) -> Report:
     if mode == "full":
         from xlmodel import engine
 
+        _circular_through_ours(wb)
         tables = None
         if any("[" in cell.formula for cell in wb.formulas.values()):
             from xlmodel.tables import read_tables
@@ -574,9 +575,15 @@ def _check(path, mode, rtol, atol, limits) -> Report:
         keys = [k for k in wb.formulas if k in results]
         _spill_bounds(rec.spills, max_cells)
         _failed(wb, rec.ours)
-        _circular_through_ours(wb)
     else:
-        wb.engine.check_references()
+        try:
+            wb.engine.check_references()
+        except WorkbookError as exc:
+            if "circular" not in str(exc):
+                raise
+            # refused unless every cycle is of native cells saved with values (an
+            # iterative calculation), which local mode does not evaluate
+            _circular_through_ours(wb, wb.formulas)
         wb.engine.set_values(wb.saved)
         keys = wb.udf_keys
         results = wb.engine.evaluate_cells(keys)
@@ -683,10 +690,16 @@ def _text_limit(value):
     return value
 
 
-def _circular_through_ours(wb: _Loaded) -> None:
-    """Full mode: one of our calls that depends on itself, directly or through other
-    formulas, is refused (IronCalc sees our cells as values, so it cannot tell)."""
-    if not wb.udf_keys:
+def _circular_through_ours(wb: _Loaded, starts=None) -> None:
+    """A circular reference that an xlmodel call is on, or one with a cell saved without a
+    value, is refused. IronCalc sees our cells as values, so it cannot tell; a cycle of
+    native cells all saved with values is an iterative calculation's answer, which full
+    mode keeps (not recomputed) and local mode does not evaluate.
+
+    ``starts``: the formula cells to search from (our calls by default).
+    """
+    starts = list(wb.udf_keys if starts is None else starts)
+    if not starts:
         return
     engine, formulas = wb.engine, wb.formulas
     by_row: dict = {}
@@ -718,34 +731,57 @@ def _circular_through_ours(wb: _Loaded) -> None:
         deps[key] = found
         return found
 
-    ours = set(wb.udf_keys)
-    state: dict = {}  # 1 on the path, 2 done
-    for start in wb.udf_keys:
-        if state.get(start):
+    # strongly connected components (Tarjan's, without recursion)
+    ours, saved = set(wb.udf_keys), wb.saved
+    index: dict = {}
+    low: dict = {}
+    on_stack: set = set()
+    stack: list = []
+    counter = 0
+    for root in starts:
+        if root in index:
             continue
-        path, stack = [], [(start, iter(edges(start)))]
-        state[start] = 1
-        path.append(start)
-        while stack:
-            key, it = stack[-1]
+        work = [(root, iter(edges(root)))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            key, it = work[-1]
             nxt = next(it, None)
-            if nxt is None:
-                stack.pop()
-                path.pop()
-                state[key] = 2
+            if nxt is not None:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(edges(nxt))))
+                elif nxt in on_stack:
+                    low[key] = min(low[key], index[nxt])
                 continue
-            seen = state.get(nxt)
-            if seen == 1:
-                cycle = path[path.index(nxt):]
-                if any(k in ours for k in cycle):
-                    shown = " -> ".join(f"{k[0]}!{ooxml.make_ref(k[1], k[2])}"
-                                        for k in cycle[:6])
-                    raise WorkbookError(f"circular reference through an xlmodel call: {shown}")
-            elif seen is None:
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append((nxt, iter(edges(nxt))))
-
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[key])
+            if low[key] != index[key]:
+                continue
+            component = []
+            while True:
+                k = stack.pop()
+                on_stack.discard(k)
+                component.append(k)
+                if k == key:
+                    break
+            if len(component) == 1 and key not in deps[key]:
+                continue  # no cycle
+            if any(k in ours for k in component) or any(saved.get(k) is None
+                                                       for k in component):
+                component.sort()
+                shown = ", ".join(f"{k[0]}!{ooxml.make_ref(k[1], k[2])}"
+                                  for k in component[:6])
+                more = f" and {len(component) - 6} more" if len(component) > 6 else ""
+                what = "an xlmodel call" if any(k in ours for k in component) else "cells"
+                raise WorkbookError(f"circular reference through {what}: {shown}{more}")
 
 def _our_call_failed(wb: _Loaded, report: Report, key, result) -> bool:
     """One of our calls that could not be evaluated (a function or a name the engine does
