@@ -226,6 +226,27 @@ def our_function_over_the_whole_grid(path):
     return one(path, cell("A1", 1.0), cell("B1", 1.0, "ANNUALIZED_TOKEN_RETURN(A2:XFD1048576)"))
 
 
+@case("kept", modes=("full",))
+def defined_name_of_the_whole_grid(path):
+    # the name is Excel's to hold; the native cell that sums it keeps its saved value
+    return package(path, {"S": rows((1, [cell("A1", 1.0, "SUM(everything)")]),
+                                    (2, [cell("B2", 1.0)]))},
+                   names='<definedName name="everything">S!$B$2:$XFD$1048576</definedName>')
+
+
+@case("refuse", r"range|region|cells")
+def our_function_over_a_name_of_the_whole_grid(path):
+    return package(path, {"S": rows((1, [cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(SUM(big))")]))},
+                   names='<definedName name="whole">S!$B$2:$XFD$1048576</definedName>'
+                         '<definedName name="big">whole</definedName>')
+
+
+@case("kept", modes=("full",))
+def whole_columns_across_the_sheet(path):
+    # IronCalc would hold every cell of B:XFD down to the rows in use (2.2 GB)
+    return one(path, cell("A1", 1.0, "SUM(B:XFD)"), cell("B1", 1.0))
+
+
 @case("refuse", r"array|range|region|cells")
 def array_formula_over_the_whole_grid(path):
     return one(path, cell("A1", 1.0, "1", f_attrs=' t="array" ref="A1:XFD1048576"'))
@@ -303,7 +324,7 @@ def offset_to_the_whole_grid(path):
     return one(path, cell("A1", 1.0), cell("B1", 1.0, "SUM(OFFSET(A1,0,0,1048576,16384))"))
 
 
-@case("no-pass", modes=("full",))
+@case("kept", modes=("full",))
 def range_operator_to_the_whole_grid(path):
     return one(path, cell("A1", 1.0), cell("B1", 1.0, "SUM(A1:INDEX(A:XFD,1048576,16384))"))
 

@@ -499,9 +499,16 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         cell = cells[key]
         text = bound_whole_columns(
             expand_qualified_names(rewritten.get(key, cell.formula), local_names), last_row)
+        if ":" in text and text != cell.formula:
+            too_large = _too_large(text)
+            if too_large is not None:
+                # whole columns across the sheet: IronCalc would hold every cell of them
+                out.not_recomputed[key] = (TOO_LARGE, too_large)
+                continue
         texts[key] = text
         if not cell.array_ref and not cell.dynamic and needs_legacy_reading(text):
             legacy[(index[key[0]], key[1], key[2])] = text
+    native = [k for k in native if k not in out.not_recomputed]
     readings = legacy_readings(model, list(index), legacy)
     for key, cell in cells.items():
         if key in covered:
@@ -587,6 +594,21 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             for c in range(rect[1], rect[3] + 1):
                 out.values[(key[0], r, c)] = model.get(s, r, c)
     return out
+
+
+def _too_large(text: str) -> str | None:
+    """Why a formula's ranges are too large to evaluate (:func:`xlmodel.formula.parser.vet`),
+    or None."""
+    from xlmodel.formula.parser import RegionTooLarge, vet
+    from xlmodel.formula.tokenizer import FormulaError
+
+    try:
+        vet(text)
+    except RegionTooLarge as exc:
+        return str(exc)
+    except FormulaError:
+        return None
+    return None
 
 
 # --- legacy formulas -----------------------------------------------------------------------------

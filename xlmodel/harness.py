@@ -258,6 +258,25 @@ def _names_calling_ours(data: ooxml.WorkbookData) -> tuple[set[str], set[str]]:
     return ours, called
 
 
+def _mentioned(text: str, names) -> list[str]:
+    """The names of ``names`` (upper case) that a formula uses (all of them that it might,
+    where it cannot be read)."""
+    if not names:
+        return []
+    upper = text.upper()
+    maybe = [n for n in names if n in upper]
+    if not maybe:
+        return []
+    from xlmodel.formula.parser import NameNode, parse, walk
+    from xlmodel.formula.tokenizer import FormulaError
+
+    try:
+        used = {node.name.upper() for node in walk(parse(text)) if isinstance(node, NameNode)}
+    except FormulaError:
+        return maybe
+    return [n for n in maybe if n in used]
+
+
 def _mentions(text: str, names: set[str]) -> bool:
     if not names:
         return False
@@ -315,13 +334,22 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full",
     from xlmodel.formula import Engine, Formula
     from xlmodel.formula.parser import RegionTooLarge
 
+    big_names: dict = {}  # names whose ranges are too large to evaluate -> why
+    texts = {}
     for n in data.defined_names:
         # every defined name is held to Excel's limits before any engine reads it
         text = n.text[1:] if n.text.startswith("=") else n.text
+        texts[n.name.upper()] = text
         try:
-            _vet(text, f"defined name {n.name}", True)
-        except RegionTooLarge:
-            pass
+            _vet(text, f"defined name {n.name}", False)
+        except RegionTooLarge as exc:
+            big_names[n.name.upper()] = f"defined name {n.name}: {exc}"
+    for _ in range(len(texts)):  # names that use such names, to a fixed point
+        grown = {n: f"defined name {n} uses {big_names[m]}" for n, t in texts.items()
+                 if n not in big_names for m in _mentioned(t, big_names)}
+        if not grown:
+            break
+        big_names.update(grown)
     our_names, called = _names_calling_ours(data)
     cells, by_key, formulas, udf_keys, fixed_keys = {}, {}, {}, [], []
     too_large: dict = {}
@@ -340,6 +368,11 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full",
         ours = ours or _mentions(cell.formula, our_names)
         try:
             _vet(cell.formula, where, ours)
+            big = _mentioned(cell.formula, big_names)
+            if big:
+                if ours:
+                    raise WorkbookError(f"{where}: {big_names[big[0]]}")
+                raise RegionTooLarge(big_names[big[0]])
         except RegionTooLarge as exc:
             # a native formula Excel may well have saved: it keeps its saved value
             too_large[key] = str(exc)
