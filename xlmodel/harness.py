@@ -177,6 +177,8 @@ def _vet(text: str, where: str, evaluated: bool) -> None:
     caller decides for the others. A formula the tokenizer cannot read (an external or 3-D
     reference, a syntax it lacks) is still held to the length and nesting limits.
     """
+    if _plainly_within_limits(text) and not _array_hint(text):
+        return  # the common case
     from xlmodel.formula.parser import MAX_FORMULA_CHARS, MAX_NESTING, RegionTooLarge, vet
     from xlmodel.formula.tokenizer import FormulaError
 
@@ -214,27 +216,77 @@ def _vet(text: str, where: str, evaluated: bool) -> None:
 
 
 _ARRAY_CALL_RE: list = []
+_QUICK_RE: list = []
+
+
+def _column(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _plainly_within_limits(text: str) -> bool:
+    """True when counting characters alone shows a formula within every limit
+    :func:`xlmodel.formula.parser.vet` checks (most formulas, at a fraction of its cost):
+    short, few brackets and commas, no long numbers, and every ``:`` part of a range of
+    cells small enough. False means: vet it."""
+    if not _QUICK_RE:
+        import re
+
+        from xlmodel.formula.parser import MAX_ARGUMENTS, MAX_NESTING, MAX_REGION_CELLS
+
+        _QUICK_RE.extend((
+            re.compile(r"\d{300}|[eE][+-]?\d{3}"),
+            re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7}):\$?([A-Za-z]{1,3})\$?(\d{1,7})"
+                       r"(?![\w.(!:$])"),
+            MAX_NESTING, MAX_ARGUMENTS, MAX_REGION_CELLS))
+    long_number, cell_range, nesting, arguments, region = _QUICK_RE
+    if len(text) > 1_000 or text.count("(") + text.count("{") > nesting or (
+            text.count(",") + text.count(";") >= arguments):
+        return False
+    if long_number.search(text):
+        return False
+    colons = text.count(":")
+    if not colons:
+        return True
+    found = cell_range.findall(text)
+    if len(found) != colons:
+        return False
+    for a, r1, b, r2 in found:
+        rows = abs(int(r2) - int(r1)) + 1
+        if rows * 16_384 > region and rows * (abs(_column(b) - _column(a)) + 1) > region:
+            return False
+    return True
+
+
+def _array_hint(text: str) -> bool:
+    if "(" not in text:
+        return False
+    upper = text.upper()
+    return ("SEQUENCE(" in upper or "RANDARRAY(" in upper or "MAKEARRAY(" in upper
+            or "MUNIT(" in upper)
 
 
 def _array_size(text: str) -> None:
     """An array function with literal dimensions past what a range may cover here
     (``SEQUENCE(100000,100000)``) is a range too large to evaluate."""
+    if not _array_hint(text):
+        return
+    upper = text.upper()
     from xlmodel.formula.parser import MAX_REGION_CELLS, RegionTooLarge
 
-    if "(" not in text:
-        return
     if not _ARRAY_CALL_RE:
         import re
 
         _ARRAY_CALL_RE.append(re.compile(
-            r"(SEQUENCE|RANDARRAY|MAKEARRAY|MUNIT)\(\s*(\d{1,15})\s*(?:,\s*(\d{1,15}))?",
-            re.IGNORECASE))
-    for m in _ARRAY_CALL_RE[0].finditer(text):
+            r"(SEQUENCE|RANDARRAY|MAKEARRAY|MUNIT)\(\s*(\d{1,15})\s*(?:,\s*(\d{1,15}))?"))
+    for m in _ARRAY_CALL_RE[0].finditer(upper):
         rows = int(m.group(2))
-        cols = rows if m.group(1).upper() == "MUNIT" else int(m.group(3) or 1)
+        cols = rows if m.group(1) == "MUNIT" else int(m.group(3) or 1)
         if rows * cols > MAX_REGION_CELLS:
-            raise RegionTooLarge(f"{m.group(1).upper()} of {rows:,} x {cols:,} cells, more "
-                                 f"than the {MAX_REGION_CELLS:,} an array may hold here")
+            raise RegionTooLarge(f"{m.group(1)} of {rows:,} x {cols:,} cells, more than the "
+                                 f"{MAX_REGION_CELLS:,} an array may hold here")
 
 
 def _names_calling_ours(data: ooxml.WorkbookData) -> tuple[set[str], set[str]]:
@@ -381,11 +433,7 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full",
             udf_keys.append(key)
         elif fixed:
             fixed_keys.append(key)
-        if mode == "local" and key not in too_large:
-            # local mode checks the whole dependency graph (cycles, missing sheets), so
-            # every formula goes to the engine; it evaluates only our calls
-            cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
-        elif ours or fixed or (cell.array_ref is not None and key not in too_large):
+        if ours or fixed or (cell.array_ref is not None and key not in too_large):
             cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
     if mode == "full" and any(isinstance(c.value, str) and len(c.value) > MAX_TEXT // 2
                               for c in by_key.values()):
@@ -609,14 +657,9 @@ def _check(path, mode, rtol, atol, limits) -> Report:
         _spill_bounds(rec.spills, max_cells)
         _failed(wb, rec.ours)
     else:
-        try:
-            wb.engine.check_references()
-        except WorkbookError as exc:
-            if "circular" not in str(exc):
-                raise
-            # refused unless every cycle is of native cells saved with values (an
-            # iterative calculation), which local mode does not evaluate
-            _circular_through_ours(wb, wb.formulas)
+        # the cells our calls read, through any chain of formulas: a cycle through our
+        # calls, or a reference to a missing sheet, is refused
+        _circular_through_ours(wb)
         wb.engine.set_values(wb.saved)
         keys = wb.udf_keys
         results = wb.engine.evaluate_cells(keys)
@@ -723,15 +766,14 @@ def _text_limit(value):
     return value
 
 
-def _circular_through_ours(wb: _Loaded, starts=None) -> None:
-    """A circular reference that an xlmodel call is on, or one with a cell saved without a
-    value, is refused. IronCalc sees our cells as values, so it cannot tell; a cycle of
-    native cells all saved with values is an iterative calculation's answer, which full
-    mode keeps (not recomputed) and local mode does not evaluate.
-
-    ``starts``: the formula cells to search from (our calls by default).
-    """
-    starts = list(wb.udf_keys if starts is None else starts)
+def _circular_through_ours(wb: _Loaded) -> None:
+    """Follow the formulas our calls read, through any chain of formulas: a circular
+    reference that an xlmodel call is on, or one with a cell saved without a value, and a
+    reference to a missing sheet are refused. IronCalc sees our cells as values, so it
+    cannot tell; a cycle of native cells all saved with values is an iterative
+    calculation's answer, which full mode keeps (not recomputed) and local mode does not
+    evaluate."""
+    starts = list(wb.udf_keys)
     if not starts:
         return
     engine, formulas = wb.engine, wb.formulas
@@ -747,6 +789,8 @@ def _circular_through_ours(wb: _Loaded, starts=None) -> None:
         found = []
         try:
             refs = engine.references(formulas[key].formula, key[0])
+        except WorkbookError as exc:  # a missing sheet
+            raise WorkbookError(f"{key[0]}!{ooxml.make_ref(key[1], key[2])}: {exc}") from None
         except Exception:  # noqa: BLE001 - a formula it cannot read: no known edges
             refs = []
         for ref in refs:
