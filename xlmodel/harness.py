@@ -237,7 +237,7 @@ def _plainly_within_limits(text: str) -> bool:
         from xlmodel.formula.parser import MAX_ARGUMENTS, MAX_NESTING, MAX_REGION_CELLS
 
         _QUICK_RE.extend((
-            re.compile(r"\d{300}|[eE][+-]?\d{3}"),
+            re.compile(r"\d{300}|(?<=[\d.])[eE][+-]?\d{3}"),
             re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7}):\$?([A-Za-z]{1,3})\$?(\d{1,7})"
                        r"(?![\w.(!:$])"),
             MAX_NESTING, MAX_ARGUMENTS, MAX_REGION_CELLS))
@@ -414,7 +414,8 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full",
         ours = False
         where = f"{cell.sheet}!{cell.ref}"
         if _may_call_ours(cell.formula):
-            names = _called_names(cell.formula, where)
+            # (the engine parses these cells: one it cannot read is refused, _unreadable)
+            names = _called_names(cell.formula)
             called.update(names)
             ours = any(udf_bridge.catalogue_name(n) for n in names)
         ours = ours or _mentions(cell.formula, our_names)
@@ -656,6 +657,7 @@ def _check(path, mode, rtol, atol, limits) -> Report:
         keys = [k for k in wb.formulas if k in results]
         _spill_bounds(rec.spills, max_cells)
         _failed(wb, rec.ours)
+        _unreadable(wb, wb.udf_keys, names=False)
     else:
         # the cells our calls read, through any chain of formulas: a cycle through our
         # calls, or a reference to a missing sheet, is refused
@@ -709,7 +711,7 @@ def _spill_bounds(spills: dict, max_cells: int) -> None:
                                 f"at most {max_cells:,} cells in all (--max-cells)")
 
 
-def _unreadable(wb: _Loaded, keys) -> None:
+def _unreadable(wb: _Loaded, keys, names: bool = True) -> None:
     """Local mode: a call the engine could not parse or compile evaluates to #NAME?; that
     is a reason to stop, not a value to compare or to write back. So is a defined name
     that the workbook does not define, even where IFERROR would hide it."""
@@ -720,6 +722,8 @@ def _unreadable(wb: _Loaded, keys) -> None:
             sheet, row, col = key
             raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: {exc}: the harness "
                                 f"cannot evaluate this formula in {wb.mode} mode")
+    if not names:
+        return
     for name, key in wb.engine.unknown_names.items():
         saved = wb.saved.get(key)
         if isinstance(saved, ExcelError) and saved.code == "#NAME?":
@@ -788,7 +792,9 @@ def _circular_through_ours(wb: _Loaded) -> None:
             return found
         found = []
         try:
-            refs = engine.references(formulas[key].formula, key[0])
+            refs = engine.cell_references(key)
+            if refs is None:
+                refs = engine.references(formulas[key].formula, key[0])
         except WorkbookError as exc:  # a missing sheet
             raise WorkbookError(f"{key[0]}!{ooxml.make_ref(key[1], key[2])}: {exc}") from None
         except Exception:  # noqa: BLE001 - a formula it cannot read: no known edges

@@ -1054,6 +1054,15 @@ class Engine:
         with deep_stack():
             return [Ref(*r) for r in self._rects(parse(text), self._sheet(sheet), frozenset())]
 
+    def cell_references(self, key: Key) -> list[Ref] | None:
+        """Every rectangle of cells a formula cell of the engine reads, from the syntax tree
+        it already holds; None for a cell that is not one of its readable formulas."""
+        cell = self._cells.get(key)
+        if cell is None or cell.ast is None:
+            return None
+        with deep_stack():
+            return [Ref(*r) for r in self._rects(cell.ast, key[0], frozenset())]
+
     def value(self, sheet: str, row: int, col: int) -> object:
         """The current value of one cell (None for blank)."""
         return self._store.values.get((self._sheet(sheet), row, col))
