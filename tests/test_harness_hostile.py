@@ -33,8 +33,8 @@ except ImportError:  # not on Windows: the memory cap is then not applied
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workbooks" / "ai_compute_economics.xlsx"
 
-#: A refusal must come well inside this [s]; the subprocess is killed at RUN_TIMEOUT.
-WALL_LIMIT = 20.0
+#: A hang guard, not a timing assertion: the subprocess is killed (and the test fails) at
+#: RUN_TIMEOUT [s]. Speed is measured in benchmarks/hostile_sweep.py.
 RUN_TIMEOUT = 60.0
 #: Address-space cap of the checking process [B]: the template needs a small part of it.
 ADDRESS_SPACE = 1536 << 20
@@ -111,7 +111,6 @@ def assert_refused(run: Run, path: Path, reason: str, prefix: str = r"xlmodel ch
     assert "too large to process" not in line, (
         f"ran out of memory under the {ADDRESS_SPACE >> 20} MiB cap instead of refusing: {line}")
     assert re.search(reason, line, re.IGNORECASE), f"expected /{reason}/ in: {line}"
-    assert run.seconds < WALL_LIMIT, f"took {run.seconds:.1f} s (limit {WALL_LIMIT:g} s)"
     return line
 
 
@@ -392,7 +391,6 @@ def test_every_hostile_file_in_one_run(hostile):
         assert line.startswith(f"xlmodel check: error: {path}"), line
         assert re.search(case.reason, line, re.IGNORECASE), line
     assert run.stdout == ""
-    assert run.seconds < WALL_LIMIT
 
 
 def test_a_bad_file_does_not_stop_the_good_ones(hostile, tmp_path):

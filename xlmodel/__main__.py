@@ -1,5 +1,3 @@
-import sys
+from xlmodel.cli import run
 
-from xlmodel.cli import main
-
-sys.exit(main())
+run()

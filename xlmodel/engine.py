@@ -37,9 +37,10 @@ ENVIRONMENT = "depends on where the file is opened"
 STRUCTURED_REFERENCE = "table (structured) reference"
 UNREADABLE = "formula the engine cannot read"
 CIRCULAR = "circular reference (iterative calculation)"
+TOO_LARGE = "range too large to evaluate"
 #: Every reason, in the order reports list them.
 REASONS = (EXTERNAL_LINK, THREE_D_REFERENCE, DATA_TABLE, UNKNOWN_FUNCTION, VOLATILE,
-           ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE, CIRCULAR)
+           ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE, CIRCULAR, TOO_LARGE)
 
 #: Functions whose value is not a function of the workbook: recomputing them cannot
 #: reproduce what was saved.
@@ -408,12 +409,15 @@ class PythonCells(Protocol):
 
 
 def recalculate(data, python_cells: PythonCells | None = None, *,
-                cells: dict | None = None, tables: dict | None = None) -> Recalculation:
+                cells: dict | None = None, tables: dict | None = None,
+                kept: dict | None = None) -> Recalculation:
     """Recompute every formula of ``data`` (a :class:`xlmodel.ooxml.WorkbookData`).
 
     ``cells``, when given, is ``{(sheet, row, col): Cell}`` of every cell of ``data``
     (a caller that has built it already spares building it twice). ``tables`` are the
     workbook's tables (:func:`xlmodel.tables.read_tables`), for structured references.
+    ``kept`` maps formula cells the caller already knows cannot be recomputed (a range
+    too large to evaluate) to (reason, detail): they keep their saved values.
     """
     from xlmodel.ooxml import parse_range
 
@@ -448,6 +452,8 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             continue
         rect = parse_range(cell.array_ref) if cell.array_ref else None
         reason = static_reason(cell.formula, bool(cell.formula.startswith("TABLE(") and rect))
+        if kept and key in kept:
+            reason = kept[key]
         if reason is not None and reason[0] == STRUCTURED_REFERENCE and tables:
             from xlmodel.tables import expand_structured
 
@@ -468,6 +474,12 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
                                 f"{gone!r}")
         if key in ours:
             continue
+        if reason is None:
+            # a function IronCalc lacks is kept even where IFERROR would hide its #NAME?
+            text = rewritten.get(key, cell.formula)
+            unknown = [n for n in dict.fromkeys(called_functions(text)) if not _known(model, n)]
+            if unknown:
+                reason = (UNKNOWN_FUNCTION, ", ".join(unknown))
         if reason is not None:
             out.not_recomputed[key] = reason
             continue
@@ -487,9 +499,16 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         cell = cells[key]
         text = bound_whole_columns(
             expand_qualified_names(rewritten.get(key, cell.formula), local_names), last_row)
+        if ":" in text and text != cell.formula:
+            too_large = _too_large(text)
+            if too_large is not None:
+                # whole columns across the sheet: IronCalc would hold every cell of them
+                out.not_recomputed[key] = (TOO_LARGE, too_large)
+                continue
         texts[key] = text
         if not cell.array_ref and not cell.dynamic and needs_legacy_reading(text):
             legacy[(index[key[0]], key[1], key[2])] = text
+    native = [k for k in native if k not in out.not_recomputed]
     readings = legacy_readings(model, list(index), legacy)
     for key, cell in cells.items():
         if key in covered:
@@ -575,6 +594,21 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             for c in range(rect[1], rect[3] + 1):
                 out.values[(key[0], r, c)] = model.get(s, r, c)
     return out
+
+
+def _too_large(text: str) -> str | None:
+    """Why a formula's ranges are too large to evaluate (:func:`xlmodel.formula.parser.vet`),
+    or None."""
+    from xlmodel.formula.parser import RegionTooLarge, vet
+    from xlmodel.formula.tokenizer import FormulaError
+
+    try:
+        vet(text)
+    except RegionTooLarge as exc:
+        return str(exc)
+    except FormulaError:
+        return None
+    return None
 
 
 # --- legacy formulas -----------------------------------------------------------------------------

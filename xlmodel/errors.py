@@ -24,6 +24,14 @@ EXCEL_ERROR_CODES = (
     "#SPILL!",
     "#CALC!",
     "#CIRC!",
+    # Newer Excel 365 error values, read from saved files as themselves
+    "#BLOCKED!",
+    "#BUSY!",
+    "#CONNECT!",
+    "#FIELD!",
+    "#UNKNOWN!",
+    "#PYTHON!",
+    "#EXTERNAL!",
 )
 
 

@@ -18,7 +18,9 @@ Excel conventions followed:
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
+import numbers as _numbers
 from collections.abc import Sequence
 
 import numpy as np
@@ -83,17 +85,39 @@ def single(name: str, value):
 
 # --- cell values --------------------------------------------------------------------------
 
+#: Day 0 of Excel's 1900 date system, as Excel counts it (1900-02-29 included).
+_EXCEL_EPOCH = _dt.datetime(1899, 12, 30)
+
+
+def serial_number(value: _dt.date) -> float:
+    """A date or datetime as Excel's serial number (days since 1899-12-30): classic xlwings
+    hands a date-formatted cell over as a datetime. A time zone, if any, is dropped."""
+    if isinstance(value, _dt.datetime):
+        return (value.replace(tzinfo=None) - _EXCEL_EPOCH).total_seconds() / 86400.0
+    return float((value - _EXCEL_EPOCH.date()).days)
+
+
 def number_or_error(name: str, cell) -> float | ExcelError:
-    """A cell as a number, or the error it stands for. Booleans count as 1 and 0, as in Excel."""
+    """A cell as a number, or the error it stands for. Booleans count as 1 and 0, as in Excel;
+    a date is its serial number."""
     err = as_excel_error(cell)
     if err is not None:
         return err
     if isinstance(cell, bool):
         return float(cell)
-    if isinstance(cell, (int, float, np.integer, np.floating)):
-        x = float(cell)
+    if isinstance(cell, _dt.date):
+        return serial_number(cell)
+    if isinstance(cell, np.datetime64):
+        return serial_number(cell.astype("datetime64[us]").item())
+    if isinstance(cell, (_numbers.Real, np.integer, np.floating)):
+        try:
+            x = float(cell)
+        except (OverflowError, ValueError):  # 10**400: no spreadsheet number is that large
+            return ExcelError("#NUM!", f"{name} is too large a number for a spreadsheet")
         if math.isnan(x):
             return ExcelError("#NUM!", f"{name} is not a number (NaN)")
+        if math.isinf(x):
+            return ExcelError("#NUM!", f"{name} must be a finite number, got {x}")
         return x
     if is_blank(cell):
         return ExcelError("#VALUE!", f"{name} is blank; a number is required")
@@ -149,11 +173,13 @@ class Elementwise:
     def __init__(self, named: Sequence[tuple[str, object, float | None]]):
         """``named``: (argument name, raw value, default for a blank/omitted argument)."""
         grids = {}
+        omitted = set()  # arguments that take their default (which may be inf: "none")
         for name, raw, default in named:
             if raw is None or (not isinstance(raw, (list, tuple, np.ndarray)) and is_blank(raw)):
                 if default is None:
                     raise CallError("#VALUE!", f"{name} is required")
                 grids[name] = [[default]]
+                omitted.add(name)
             else:
                 grids[name] = as_grid(name, raw)
         self.names = [n for n, _, _ in named]
@@ -166,14 +192,17 @@ class Elementwise:
         # errors[r][c] is the first error met for that result cell, or None
         self.errors: list[list[ExcelError | None]] = [[None] * self.cols for _ in range(self.rows)]
         for name, _, default in named:
-            self.values[name] = self._expand(name, grids[name], default)
+            if name in omitted:
+                self.values[name] = np.full((self.rows, self.cols), float(default))
+            else:
+                self.values[name] = self._expand(name, grids[name], default)
 
     def _expand(self, name, grid, default):
         h, w = len(grid), len(grid[0])
         if all(type(x) is float for row in grid for x in row):
             # the common case, all numbers: no per-cell work unless a NaN hides there
             arr = np.array(grid, dtype=float)
-            if not np.isnan(arr).any():
+            if np.isfinite(arr).all():
                 return np.broadcast_to(arr, (self.rows, self.cols)) if (
                     (h == 1 or h == self.rows) and (w == 1 or w == self.cols)) else (
                     self._expand_slow(name, grid, default))
@@ -193,7 +222,8 @@ class Elementwise:
                     continue
                 cell = grid[rr][cc]
                 if is_blank(cell) and default is not None:
-                    cell = default
+                    out[r, c] = default
+                    continue
                 x = number_or_error(name, cell)
                 if isinstance(x, ExcelError):
                     self._error(r, c, x)

@@ -83,6 +83,8 @@ class Report:
     """(sheet, ref) -> (reason, detail, formula) of each formula cell that kept its saved
     value; :data:`xlmodel.engine.REASONS` lists the reasons."""
     strict: bool = False
+    fingerprint: tuple | None = field(default=None, repr=False)
+    """The file as it was read (ooxml.fingerprint): update refuses a file changed since."""
 
     @property
     def ok(self) -> bool:
@@ -149,12 +151,201 @@ class _Loaded:
     mode: str = "full"
     fixed_keys: list = field(default_factory=list)
     """Native formula cells full mode computes on the Python side (:mod:`xlmodel.fixes`)."""
+    too_large: dict = field(default_factory=dict)
+    """Native formula cells with a range too large to evaluate -> why (kept, not recomputed)."""
 
 
-def _called_names(text: str) -> list[str]:
+def _called_names(text: str, where: str | None = None) -> list[str]:
+    """The functions a formula calls. A formula that mentions one of ours but cannot be
+    read (an external or 3-D reference, a formula past Excel's limits) is refused where
+    ``where`` names it: it would otherwise pass unchecked."""
     from xlmodel.engine import called_names
 
+    if where is not None:
+        from xlmodel.formula import find_calls
+        from xlmodel.formula.tokenizer import FormulaError
+
+        try:
+            return [c.name for c in find_calls(text)]
+        except FormulaError as exc:
+            raise WorkbookError(f"{where}: {exc}: the harness cannot check this call") from None
     return called_names(text)
+
+
+def _vet(text: str, where: str, evaluated: bool) -> None:
+    """Hold a formula to Excel's limits before any engine sees it (linear, non-recursive).
+
+    A formula past them cannot come from Excel: the file is refused. A range only too large
+    to evaluate here is refused only where the formula is evaluated (``evaluated``); the
+    caller decides for the others. A formula the tokenizer cannot read (an external or 3-D
+    reference, a syntax it lacks) is still held to the length and nesting limits.
+    """
+    if _plainly_within_limits(text) and not _array_hint(text):
+        return  # the common case
+    from xlmodel.formula.parser import MAX_FORMULA_CHARS, MAX_NESTING, RegionTooLarge, vet
+    from xlmodel.formula.tokenizer import FormulaError
+
+    try:
+        vet(text)
+        _array_size(text)
+    except RegionTooLarge as exc:
+        if evaluated:
+            raise WorkbookError(f"{where}: {exc}") from None
+        raise
+    except FormulaError as exc:
+        from xlmodel.formula.parser import FormulaLimit
+
+        if isinstance(exc, FormulaLimit):
+            raise WorkbookError(f"{where}: {exc}") from None
+        if len(text) > MAX_FORMULA_CHARS:
+            raise WorkbookError(f"{where}: formula of {len(text):,} characters, more than "
+                                f"Excel's {MAX_FORMULA_CHARS:,} characters") from None
+        depth = deepest = 0
+        quoted = None
+        for ch in text:  # nesting outside text constants and quoted sheet names
+            if quoted:
+                if ch == quoted:
+                    quoted = None
+            elif ch in "\"'":
+                quoted = ch
+            elif ch in "({":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif ch in ")}":
+                depth -= 1
+        if deepest > MAX_NESTING:
+            raise WorkbookError(f"{where}: formula nests more than Excel's {MAX_NESTING} "
+                                "levels") from None
+
+
+_ARRAY_CALL_RE: list = []
+_QUICK_RE: list = []
+
+
+def _column(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _plainly_within_limits(text: str) -> bool:
+    """True when counting characters alone shows a formula within every limit
+    :func:`xlmodel.formula.parser.vet` checks (most formulas, at a fraction of its cost):
+    short, few brackets and commas, no long numbers, and every ``:`` part of a range of
+    cells small enough. False means: vet it."""
+    if not _QUICK_RE:
+        import re
+
+        from xlmodel.formula.parser import MAX_ARGUMENTS, MAX_NESTING, MAX_REGION_CELLS
+
+        _QUICK_RE.extend((
+            re.compile(r"\d{300}|(?<=[\d.])[eE][+-]?\d{3}"),
+            re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7}):\$?([A-Za-z]{1,3})\$?(\d{1,7})"
+                       r"(?![\w.(!:$])"),
+            MAX_NESTING, MAX_ARGUMENTS, MAX_REGION_CELLS))
+    long_number, cell_range, nesting, arguments, region = _QUICK_RE
+    if len(text) > 1_000 or text.count("(") + text.count("{") > nesting or (
+            text.count(",") + text.count(";") >= arguments):
+        return False
+    if long_number.search(text):
+        return False
+    colons = text.count(":")
+    if not colons:
+        return True
+    found = cell_range.findall(text)
+    if len(found) != colons:
+        return False
+    for a, r1, b, r2 in found:
+        rows = abs(int(r2) - int(r1)) + 1
+        if rows * 16_384 > region and rows * (abs(_column(b) - _column(a)) + 1) > region:
+            return False
+    return True
+
+
+def _array_hint(text: str) -> bool:
+    if "(" not in text:
+        return False
+    upper = text.upper()
+    return ("SEQUENCE(" in upper or "RANDARRAY(" in upper or "MAKEARRAY(" in upper
+            or "MUNIT(" in upper)
+
+
+def _array_size(text: str) -> None:
+    """An array function with literal dimensions past what a range may cover here
+    (``SEQUENCE(100000,100000)``) is a range too large to evaluate."""
+    if not _array_hint(text):
+        return
+    upper = text.upper()
+    from xlmodel.formula.parser import MAX_REGION_CELLS, RegionTooLarge
+
+    if not _ARRAY_CALL_RE:
+        import re
+
+        _ARRAY_CALL_RE.append(re.compile(
+            r"(SEQUENCE|RANDARRAY|MAKEARRAY|MUNIT)\(\s*(\d{1,15})\s*(?:,\s*(\d{1,15}))?"))
+    for m in _ARRAY_CALL_RE[0].finditer(upper):
+        rows = int(m.group(2))
+        cols = rows if m.group(1) == "MUNIT" else int(m.group(3) or 1)
+        if rows * cols > MAX_REGION_CELLS:
+            raise RegionTooLarge(f"{m.group(1)} of {rows:,} x {cols:,} cells, more than the "
+                                 f"{MAX_REGION_CELLS:,} an array may hold here")
+
+
+def _names_calling_ours(data: ooxml.WorkbookData) -> tuple[set[str], set[str]]:
+    """Defined names whose formulas call one of our functions, directly or through other
+    names (upper-case), and every function the names call."""
+    from xlmodel import udf_bridge
+
+    texts = {n.name.upper(): n.text for n in data.defined_names}
+    called, ours = set(), set()
+    for name, text in texts.items():
+        if _may_call_ours(text):
+            names = _called_names(text, f"defined name {name}")
+            called.update(names)
+            if any(udf_bridge.catalogue_name(n) for n in names):
+                ours.add(name)
+    for _ in range(len(texts)):  # names that use such names, to a fixed point
+        grown = {n for n, t in texts.items() if n not in ours and _mentions(t, ours)}
+        if not grown:
+            break
+        ours |= grown
+    return ours, called
+
+
+def _mentioned(text: str, names) -> list[str]:
+    """The names of ``names`` (upper case) that a formula uses (all of them that it might,
+    where it cannot be read)."""
+    if not names:
+        return []
+    upper = text.upper()
+    maybe = [n for n in names if n in upper]
+    if not maybe:
+        return []
+    from xlmodel.formula.parser import NameNode, parse, walk
+    from xlmodel.formula.tokenizer import FormulaError
+
+    try:
+        used = {node.name.upper() for node in walk(parse(text)) if isinstance(node, NameNode)}
+    except FormulaError:
+        return maybe
+    return [n for n in maybe if n in used]
+
+
+def _mentions(text: str, names: set[str]) -> bool:
+    if not names:
+        return False
+    upper = text.upper()
+    if not any(n in upper for n in names):
+        return False
+    from xlmodel.formula.parser import NameNode, parse, walk
+    from xlmodel.formula.tokenizer import FormulaError
+
+    try:
+        return any(isinstance(node, NameNode) and node.name.upper() in names
+                   for node in walk(parse(text)))
+    except FormulaError:
+        return True  # it names one and cannot be read: treated as a call, refused later
 
 
 def _may_call_ours(text: str) -> bool:
@@ -188,15 +379,35 @@ def load(path: str | os.PathLike[str], mode: str = "full", **limits) -> _Loaded:
 
     limits.setdefault("max_cells", MAX_CELLS)
     limits.setdefault("max_rows", MAX_ROWS)
-    return from_data(ooxml.read_workbook(path, **limits), mode)
+    return from_data(ooxml.read_workbook(path, **limits), mode, limits["max_cells"])
 
 
-def from_data(data: ooxml.WorkbookData, mode: str = "full") -> _Loaded:
+def from_data(data: ooxml.WorkbookData, mode: str = "full",
+              max_cells: int = MAX_CELLS) -> _Loaded:
     """:func:`load` for a workbook the reader has already read."""
     from xlmodel import udf_bridge
     from xlmodel.formula import Engine, Formula
+    from xlmodel.formula.parser import RegionTooLarge
 
-    cells, by_key, formulas, udf_keys, called, fixed_keys = {}, {}, {}, [], set(), []
+    big_names: dict = {}  # names whose ranges are too large to evaluate -> why
+    texts = {}
+    for n in data.defined_names:
+        # every defined name is held to Excel's limits before any engine reads it
+        text = n.text[1:] if n.text.startswith("=") else n.text
+        texts[n.name.upper()] = text
+        try:
+            _vet(text, f"defined name {n.name}", False)
+        except RegionTooLarge as exc:
+            big_names[n.name.upper()] = f"defined name {n.name}: {exc}"
+    for _ in range(len(texts)):  # names that use such names, to a fixed point
+        grown = {n: f"defined name {n} uses {big_names[m]}" for n, t in texts.items()
+                 if n not in big_names for m in _mentioned(t, big_names)}
+        if not grown:
+            break
+        big_names.update(grown)
+    our_names, called = _names_calling_ours(data)
+    cells, by_key, formulas, udf_keys, fixed_keys = {}, {}, {}, [], []
+    too_large: dict = {}
     for cell in data.iter_cells():
         key = (cell.sheet, cell.row, cell.col)
         by_key[key] = cell
@@ -204,31 +415,71 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full") -> _Loaded:
             continue  # values reach the engine through set_values
         formulas[key] = cell
         ours = False
+        where = f"{cell.sheet}!{cell.ref}"
         if _may_call_ours(cell.formula):
+            # (the engine parses these cells: one it cannot read is refused, _unreadable)
             names = _called_names(cell.formula)
             called.update(names)
             ours = any(udf_bridge.catalogue_name(n) for n in names)
-        fixed = not ours and _needs_fix(cell.formula)
+        ours = ours or _mentions(cell.formula, our_names)
+        try:
+            _vet(cell.formula, where, ours)
+            big = _mentioned(cell.formula, big_names)
+            if big:
+                if ours:
+                    raise WorkbookError(f"{where}: {big_names[big[0]]}")
+                raise RegionTooLarge(big_names[big[0]])
+        except RegionTooLarge as exc:
+            # a native formula Excel may well have saved: it keeps its saved value
+            too_large[key] = str(exc)
+        fixed = not ours and key not in too_large and _needs_fix(cell.formula)
         if ours:
             udf_keys.append(key)
         elif fixed:
             fixed_keys.append(key)
-        if ours or fixed or cell.array_ref is not None:
+        if ours or fixed or (cell.array_ref is not None and key not in too_large):
             cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
+    if mode == "full" and any(isinstance(c.value, str) and len(c.value) > MAX_TEXT // 2
+                              for c in by_key.values()):
+        # a text long enough that joining two passes Excel's 32,767 characters: IronCalc
+        # has no such limit, so text formulas are computed on the Python side, which has
+        _text_on_python_side(formulas, cells, udf_keys, fixed_keys, too_large)
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
     local_names = {(n.scope, n.name): n.text for n in data.defined_names if not n.workbook_scoped}
     engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
-                    local_names=local_names)
+                    local_names=local_names, max_spill=max_cells)
     udf_bridge.register(engine, called)
     if fixed_keys:
         from xlmodel.fixes import FIXES
 
         for name, fn in FIXES.items():
             engine.register_function(name, fn)
-    return _Loaded(data, engine, _Saved(by_key), formulas, udf_keys, mode, fixed_keys)
+    return _Loaded(data, engine, _Saved(by_key), formulas, udf_keys, mode, fixed_keys,
+                   too_large)
 
 
 _FIX_HINT: list = []
+_TEXT_OPS_RE: list = []
+
+
+def _text_on_python_side(formulas, cells, udf_keys, fixed_keys, too_large) -> None:
+    from xlmodel.engine import called_functions
+    from xlmodel.formula import Formula
+
+    if not _TEXT_OPS_RE:
+        import re
+
+        _TEXT_OPS_RE.append(re.compile(r"&|CONCAT|REPT\(|SUBSTITUTE\(|TEXTJOIN\("))
+    _needs_fix("")  # the set of functions the Python side has
+    python_side = _FIX_HINT[1]
+    ours, fixed = set(udf_keys), set(fixed_keys)
+    for key, cell in formulas.items():
+        if key in ours or key in fixed or key in too_large or cell.array_ref or cell.dynamic:
+            continue
+        if _TEXT_OPS_RE[0].search(cell.formula.upper()) and set(
+                called_functions(cell.formula)) <= python_side:
+            fixed_keys.append(key)
+            cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
 
 
 def _needs_fix(formula: str) -> bool:
@@ -242,7 +493,7 @@ def _needs_fix(formula: str) -> bool:
 
         _FIX_HINT.append(re.compile("|".join(re.escape(n + "(") for n in FIXES)))
         _FIX_HINT.append(frozenset(NATIVE_FUNCTIONS) | frozenset(FIXES))
-    if _FIX_HINT[0].search(formula.upper()) is None:
+    if not formula or _FIX_HINT[0].search(formula.upper()) is None:
         return False
     from xlmodel.engine import called_functions
 
@@ -337,7 +588,12 @@ def check(path: str | os.PathLike[str], mode: str = "local", *, rtol: float = RT
     if mode not in MODES:
         raise WorkbookError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     with _no_gc():
-        report = _check(path, mode, rtol, atol, limits, keep_cells)
+        try:
+            report = _check(path, mode, rtol, atol, limits, keep_cells)
+        except RecursionError:  # a safety net: vetting bounds every formula's depth
+            raise WorkbookError(f"{path}: formulas nest too deeply to evaluate") from None
+        except MemoryError:
+            raise WorkbookError(f"{path}: too large to process") from None
     report.strict = strict
     if strict:
         for (sheet, ref), (reason, detail, formula) in report.not_recomputed.items():
@@ -362,11 +618,18 @@ def _no_gc():
 
 
 def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
+    try:
+        fingerprint = ooxml.fingerprint(path)
+    except OSError:
+        fingerprint = None  # read_workbook gives the one-line error
     wb = load(path, mode, **limits)
-    report = Report(str(path), mode, udf_cells=len(wb.udf_keys), keep_cells=keep_cells)
+    max_cells = limits.get("max_cells", MAX_CELLS)
+    report = Report(str(path), mode, udf_cells=len(wb.udf_keys), fingerprint=fingerprint,
+                    keep_cells=keep_cells)
     if mode == "full":
         from xlmodel import engine
 
+        _circular_through_ours(wb)
         tables = None
         if any("[" in cell.formula for cell in wb.formulas.values()):
             from xlmodel.tables import read_tables
@@ -374,7 +637,9 @@ def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
             tables = read_tables(path, wb.data, **limits)
         try:
             rec = engine.recalculate(wb.data, OurCalls(wb), cells=wb.saved.cells,
-                                     tables=tables)
+                                     tables=tables, kept={
+                                         k: (engine.TOO_LARGE, why)
+                                         for k, why in wb.too_large.items()})
         except (WorkbookError, KeyboardInterrupt, SystemExit):
             raise
         except Exception as exc:  # a bug here must still be one line, never a traceback
@@ -398,7 +663,13 @@ def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
             if key in rec.spills:
                 spills[key] = rec.spills[key]
         keys = [k for k in wb.formulas if k in results]
+        _spill_bounds(rec.spills, max_cells)
+        _failed(wb, rec.ours)
+        _unreadable(wb, wb.udf_keys, names=False)
     else:
+        # the cells our calls read, through any chain of formulas: a cycle through our
+        # calls, or a reference to a missing sheet, is refused
+        _circular_through_ours(wb)
         wb.engine.set_values(wb.saved)
         keys = wb.udf_keys
         results = wb.engine.evaluate_cells(keys)
@@ -406,7 +677,13 @@ def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
         for k, v in results.items():
             if _is_array(v):
                 rows, cols = len(v), len(v[0])
+                if k[1] + rows - 1 > ooxml.MAX_ROW or k[2] + cols - 1 > ooxml.MAX_COL:
+                    results[k] = ExcelError("#SPILL!", "the spill range runs off the sheet")
+                    continue
                 spills[k] = (k[1], k[2], k[1] + rows - 1, k[2] + cols - 1)
+        _spill_bounds(spills, max_cells)
+        _unreadable(wb, keys)
+        _failed(wb, results)
     udf = set(wb.udf_keys)
     recomputed, saved, mismatches = report.recomputed, wb.saved, report.mismatches
     for key in keys:
@@ -431,6 +708,52 @@ def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
     return report
 
 
+def _spill_bounds(spills: dict, max_cells: int) -> None:
+    """Spills together fill at most ``max_cells`` cells (--max-cells)."""
+    filled = 0
+    for k, (r1, c1, r2, c2) in spills.items():
+        n = (r2 - r1 + 1) * (c2 - c1 + 1)
+        filled += n
+        if n > max_cells or filled > max_cells:
+            raise WorkbookError(f"{k[0]}!{ooxml.make_ref(k[1], k[2])}: the result fills "
+                                f"{r2 - r1 + 1:,} x {c2 - c1 + 1:,} cells: spills may fill "
+                                f"at most {max_cells:,} cells in all (--max-cells)")
+
+
+def _unreadable(wb: _Loaded, keys, names: bool = True) -> None:
+    """Local mode: a call the engine could not parse or compile evaluates to #NAME?; that
+    is a reason to stop, not a value to compare or to write back. So is a defined name
+    that the workbook does not define, even where IFERROR would hide it."""
+    errors = wb.engine.formula_errors
+    for key in keys:
+        exc = errors.get(key)
+        if exc is not None:
+            sheet, row, col = key
+            raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: {exc}: the harness "
+                                f"cannot evaluate this formula in {wb.mode} mode")
+    if not names:
+        return
+    for name, key in wb.engine.unknown_names.items():
+        saved = wb.saved.get(key)
+        if isinstance(saved, ExcelError) and saved.code == "#NAME?":
+            continue  # Excel did not know it either
+        sheet, row, col = key
+        raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: unknown name {name}: the "
+                            f"harness cannot evaluate this formula in {wb.mode} mode")
+
+
+def _failed(wb: _Loaded, results: dict) -> None:
+    """A function that raised (an engine defect, not an Excel result) is a reason to stop
+    where the cell then differs from its saved value: never report, or write back, the
+    #VALUE! it became in place of a value the engine could not compute."""
+    for key, what in wb.engine.failures.items():
+        if key in results and not same(wb.saved.get(key), _plain(_grid(results[key])[0][0])):
+            sheet, row, col = key
+            raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: the engine failed "
+                                f"({what}): the harness cannot evaluate this formula in "
+                                f"{wb.mode} mode")
+
+
 def _native_grid(wb: _Loaded, rec, key):
     """IronCalc's values for a native formula cell: one value, or the grid it fills."""
     cell = wb.formulas[key]
@@ -440,10 +763,117 @@ def _native_grid(wb: _Loaded, rec, key):
     elif cell.array_ref:
         r1, c1, r2, c2 = ooxml.parse_range(cell.array_ref)
     else:
-        return rec.values.get(key)
-    return [[rec.values.get((sheet, r, c)) for c in range(c1, c2 + 1)]
+        return _text_limit(rec.values.get(key))
+    return [[_text_limit(rec.values.get((sheet, r, c))) for c in range(c1, c2 + 1)]
             for r in range(r1, r2 + 1)]
 
+
+#: Excel's longest text in a cell; a longer result is #VALUE! (IronCalc has no such limit).
+MAX_TEXT = 32_767
+
+
+def _text_limit(value):
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return ExcelError("#VALUE!", f"text of {len(value):,} characters, more than Excel's "
+                          f"{MAX_TEXT:,}")
+    return value
+
+
+def _circular_through_ours(wb: _Loaded) -> None:
+    """Follow the formulas our calls read, through any chain of formulas: a circular
+    reference that an xlmodel call is on, or one with a cell saved without a value, and a
+    reference to a missing sheet are refused. IronCalc sees our cells as values, so it
+    cannot tell; a cycle of native cells all saved with values is an iterative
+    calculation's answer, which full mode keeps (not recomputed) and local mode does not
+    evaluate."""
+    starts = list(wb.udf_keys)
+    if not starts:
+        return
+    engine, formulas = wb.engine, wb.formulas
+    by_row: dict = {}
+    for key in formulas:
+        by_row.setdefault((key[0], key[1]), []).append(key[2])
+    deps: dict = {}
+
+    def edges(key):
+        found = deps.get(key)
+        if found is not None:
+            return found
+        found = []
+        try:
+            refs = engine.cell_references(key)
+            if refs is None:
+                refs = engine.references(formulas[key].formula, key[0])
+        except WorkbookError as exc:  # a missing sheet
+            raise WorkbookError(f"{key[0]}!{ooxml.make_ref(key[1], key[2])}: {exc}") from None
+        except Exception:  # noqa: BLE001 - a formula it cannot read: no known edges
+            refs = []
+        for ref in refs:
+            r1, c1 = ref.r1 or 1, ref.c1 or 1
+            r2 = min(ref.r2 or ooxml.MAX_ROW, ooxml.MAX_ROW)
+            c2 = min(ref.c2 or ooxml.MAX_COL, ooxml.MAX_COL)
+            if r2 - r1 > len(by_row):
+                rows = [r for (s, r) in by_row if s == ref.sheet and r1 <= r <= r2]
+            else:
+                rows = range(r1, r2 + 1)
+            for r in rows:
+                for c in by_row.get((ref.sheet, r), ()):
+                    if c1 <= c <= c2:
+                        found.append((ref.sheet, r, c))
+        deps[key] = found
+        return found
+
+    # strongly connected components (Tarjan's, without recursion)
+    ours, saved = set(wb.udf_keys), wb.saved
+    index: dict = {}
+    low: dict = {}
+    on_stack: set = set()
+    stack: list = []
+    counter = 0
+    for root in starts:
+        if root in index:
+            continue
+        work = [(root, iter(edges(root)))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            key, it = work[-1]
+            nxt = next(it, None)
+            if nxt is not None:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = counter
+                    counter += 1
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(edges(nxt))))
+                elif nxt in on_stack:
+                    low[key] = min(low[key], index[nxt])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[key])
+            if low[key] != index[key]:
+                continue
+            component = []
+            while True:
+                k = stack.pop()
+                on_stack.discard(k)
+                component.append(k)
+                if k == key:
+                    break
+            if len(component) == 1 and key not in deps[key]:
+                continue  # no cycle
+            if any(k in ours for k in component) or any(saved.get(k) is None
+                                                       for k in component):
+                component.sort()
+                shown = ", ".join(f"{k[0]}!{ooxml.make_ref(k[1], k[2])}"
+                                  for k in component[:6])
+                more = f" and {len(component) - 6} more" if len(component) > 6 else ""
+                what = "an xlmodel call" if any(k in ours for k in component) else "cells"
+                raise WorkbookError(f"circular reference through {what}: {shown}{more}")
 
 def _our_call_failed(wb: _Loaded, report: Report, key, result) -> bool:
     """One of our calls that could not be evaluated (a function or a name the engine does
@@ -569,11 +999,15 @@ def update(path: str | os.PathLike[str], report: Report, dst=None) -> None:
     """Write ``report``'s recomputed values back as the workbook's cached values.
 
     Lossless (only ``<v>``/``t`` of those cells change, plus the ``ref`` of a spill that
-    changed size) and atomic (a temporary file renamed over the destination).
+    changed size) and atomic (a temporary file renamed over the destination, with the
+    owner and mode of the file it replaces). Refused when the file changed since
+    ``report`` read it, or is read-only. Cells that were not recomputed keep their saved
+    values.
     """
-    values = {k: v for k, v in report.recomputed.items()}
+    values = {k: v for k, v in report.recomputed.items() if k not in report.not_recomputed}
     target = Path(dst or path).resolve()  # write through a symbolic link, not over it
-    ooxml.write_cached_values(Path(path).resolve(), target, values, report.spill_refs or None)
+    ooxml.write_cached_values(Path(path).resolve(), target, values, report.spill_refs or None,
+                              expect=report.fingerprint)
 
 
 # --- reports ----------------------------------------------------------------------------------

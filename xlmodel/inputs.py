@@ -280,13 +280,27 @@ def resolve(pairs: Iterable[tuple[str, object]] = (),
     """A full input set: a scenario's values overridden by (name, value) pairs.
 
     A pair named ``scenario`` picks the starting scenario, wherever it stands. Blank values
-    (None or "") keep the scenario's value. Names follow :func:`normalize_name`; an unknown
+    (None or "") keep the scenario's value. Two non-blank pairs for one input (or two
+    scenarios), equal or not, raise InputError (#VALUE!) naming it: no row silently wins.
+    Names follow :func:`normalize_name`; an unknown
     name raises InputError listing the valid ones. Each value given is checked against its
     input's domain, whether or not the function at hand uses it.
     """
     pairs = list(pairs)
+    seen: dict[str, object] = {}
     for name, value in pairs:
-        if normalize_name(name) == "scenario" and not _blank(value):
+        key = "scenario" if normalize_name(name) == "scenario" else get_input(name).name
+        if _blank(value):
+            continue  # a blank value gives nothing, so it cannot conflict
+        if key in seen:
+            # two rows for one input: neither may silently win over the other
+            other = seen[key]
+            rule = ("is given twice" if _same(other, value) else
+                    f"is given twice with different values ({_short(other)} and "
+                    f"{_short(value)})")
+            raise InputError(key, rule + "; keep one row", code="#VALUE!")
+        seen[key] = value
+        if key == "scenario":
             scenario = str(value)
     values = get_scenario(scenario).values()
     for name, value in pairs:
@@ -298,6 +312,15 @@ def resolve(pairs: Iterable[tuple[str, object]] = (),
     return values
 
 
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _short(value) -> str:
+    text = repr(value) if isinstance(value, str) else f"{value}"
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -305,9 +328,15 @@ def _blank(value) -> bool:
 def _number(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InputError(name, "must be a number", value, code="#VALUE!")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int such as 10**400: no spreadsheet number is that large
+        raise InputError(name, "must be a finite number, got one too large for a "
+                         "spreadsheet", code="#NUM!") from None
     if math.isnan(value):
         raise InputError(name, "must be a number", "NaN", code="#VALUE!")
+    if math.isinf(value):
+        raise InputError(name, "must be a finite number", value, code="#NUM!")
     return value
 
 

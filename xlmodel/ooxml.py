@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import hashlib
 import math
 import numbers
 import os
@@ -29,6 +30,7 @@ import re
 import stat
 import struct
 import tempfile
+import time
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -406,25 +408,113 @@ _MAX_MEMBERS = 50_000
 _EOCD_SEARCH = 22 + 0xFFFF  # the end record plus the longest archive comment
 
 
-def _declared_member_count(path: str) -> int | None:
+def _declared_member_count(fh: BinaryIO) -> int | None:
     """The entry count the zip's end record declares, read before zipfile indexes it."""
-    with open(path, "rb") as fh:
-        size = fh.seek(0, os.SEEK_END)
-        start = max(0, size - _EOCD_SEARCH)
-        fh.seek(start)
-        tail = fh.read()
-        at = tail.rfind(b"PK\x05\x06")
-        if at < 0 or at + 22 > len(tail):
-            return None  # not a zip: zipfile gives the error
-        count = struct.unpack_from("<H", tail, at + 10)[0]
-        locator = at - 20
-        if count == 0xFFFF and locator >= 0 and tail[locator:locator + 4] == b"PK\x06\x07":
-            (offset,) = struct.unpack_from("<Q", tail, locator + 8)
-            fh.seek(offset)
-            record = fh.read(56)
-            if len(record) == 56 and record[:4] == b"PK\x06\x06":
-                count = struct.unpack_from("<Q", record, 32)[0]
-        return count
+    size = fh.seek(0, os.SEEK_END)
+    start = max(0, size - _EOCD_SEARCH)
+    fh.seek(start)
+    tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None  # not a zip: zipfile gives the error
+    count = struct.unpack_from("<H", tail, at + 10)[0]
+    locator = at - 20
+    if count == 0xFFFF and locator >= 0 and tail[locator:locator + 4] == b"PK\x06\x07":
+        (offset,) = struct.unpack_from("<Q", tail, locator + 8)
+        fh.seek(offset)
+        record = fh.read(56)
+        if len(record) == 56 and record[:4] == b"PK\x06\x06":
+            count = struct.unpack_from("<Q", record, 32)[0]
+    return count
+
+
+def _open_regular(path: str) -> BinaryIO:
+    """Open ``path`` for reading without blocking on a FIFO, and refuse anything but a
+    regular file (a FIFO, device or socket)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise WorkbookError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise WorkbookError(f"{path}: is a folder, not a workbook") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise WorkbookError(f"{path}: is a folder, not a workbook")
+        if not stat.S_ISREG(st.st_mode):
+            raise WorkbookError(f"{path}: not a regular file (a FIFO, device or socket)")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def fingerprint(path: str | os.PathLike[str]) -> tuple:
+    """What identifies a file's contents: its size and SHA-256. Two equal fingerprints mean
+    the file holds what it held (a save of the very same bytes, or a touch, changes
+    nothing that matters)."""
+    path = os.fspath(path)
+    digest = hashlib.sha256()
+    with _open_regular(path) as fh:
+        st = os.fstat(fh.fileno())
+        while block := fh.read(_CHUNK):
+            digest.update(block)
+    return (st.st_size, digest.hexdigest())
+
+
+@contextlib.contextmanager
+def folder_lock(path: str | os.PathLike[str], timeout: float = 30.0) -> Iterator[None]:
+    """Hold an exclusive advisory lock on the folder of ``path`` (``flock`` on the folder
+    itself, so nothing is left behind), so that two ``calc`` runs on one workbook take
+    turns instead of reading each other's half-finished state. Waits up to ``timeout``
+    seconds, then raises WorkbookError."""
+    try:
+        import fcntl
+    except ImportError:  # not on Windows: the fingerprint checks still apply
+        yield
+        return
+    folder = os.path.dirname(os.path.abspath(os.fspath(path))) or "."
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield  # the write reports what is wrong with the folder
+        return
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WorkbookError(f"{path}: another program has been updating "
+                                        f"workbooks in this folder for {timeout:g} s; "
+                                        "not written") from None
+                time.sleep(0.05)
+            except OSError:
+                break  # a file system without locks: the fingerprint checks still apply
+        yield
+    finally:
+        os.close(fd)
+
+
+def _check_unchanged(path: str, expect: tuple | None) -> None:
+    if expect is not None and fingerprint(path) != expect:
+        raise WorkbookError(f"{path}: the file changed since it was read (another program "
+                            "saved it); not written, run again")
+
+
+def _require_writable(path: str) -> None:
+    """Refuse to replace a read-only file (root could, but should not either)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    euid = os.geteuid() if hasattr(os, "geteuid") else None
+    if (st.st_mode & 0o222) == 0 or (euid not in (None, 0) and not os.access(path, os.W_OK)):
+        raise WorkbookError(f"{path}: the file is read-only; not written")
 
 
 class _Package:
@@ -437,21 +527,28 @@ class _Package:
         self.inflated: dict[str, int] = {}  # most bytes inflated so far, per member
         self.elements = 0
         self.max_elements = limits.max_elements
+        self.array_cells = 0  # cells covered by array formulas, all sheets together
+        # one open file for everything read from the package, so that a file replaced
+        # meanwhile (another program saving it) cannot mix two versions
+        self.fh = _open_regular(path)
         try:
-            members = _declared_member_count(path)
+            members = _declared_member_count(self.fh)
             if members is not None and members > _MAX_MEMBERS:
                 raise WorkbookError(f"{path}: more than {_MAX_MEMBERS} zip members")
-            self.zf = zipfile.ZipFile(path)
-        except FileNotFoundError:
-            raise WorkbookError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise WorkbookError(f"{path}: is a folder, not a workbook") from None
-        except zipfile.BadZipFile as exc:
-            raise WorkbookError(f"{path}: not a zip package ({_one_line(exc)})") from None
-        try:
+            self.fh.seek(0)
+            try:
+                self.zf = zipfile.ZipFile(self.fh)
+            except zipfile.BadZipFile as exc:
+                raise WorkbookError(f"{path}: not a zip package ({_one_line(exc)})") from None
+            found = len(self.zf.infolist())
+            if members is not None and members != 0xFFFF and members != found:
+                raise WorkbookError(f"{path}: corrupt zip: its end record declares {members} "
+                                    f"members, the central directory holds {found}")
             self._index()
         except BaseException:
-            self.zf.close()
+            if hasattr(self, "zf"):
+                self.zf.close()
+            self.fh.close()
             raise
 
     def _index(self) -> None:
@@ -485,6 +582,7 @@ class _Package:
 
     def close(self) -> None:
         self.zf.close()
+        self.fh.close()
 
     def __enter__(self) -> _Package:
         return self
@@ -580,6 +678,14 @@ def _hardened_expat() -> expat.XMLParserType:
     return parser
 
 
+#: Longest run of bytes without a "<" or without a ">" in a streamed part [B]. The longest
+#: legitimate ones are a cell's text (32,767 characters, under 200 KB even with every
+#: character escaped) and a formula (8,192 characters). expat 2.5 rescans an unfinished
+#: token from its start at every chunk, so an unbounded token makes parsing quadratic; and
+#: one tag of millions of attributes would become one dictionary of millions of entries.
+_MAX_TOKEN = 1 * MiB
+
+
 def _stream_parse(pkg: _Package, name: str, handler: object, chunks: Iterable[bytes]) -> None:
     parser = _hardened_expat()
     if hasattr(handler, "start"):
@@ -589,7 +695,21 @@ def _stream_parse(pkg: _Package, name: str, handler: object, chunks: Iterable[by
     if hasattr(handler, "data"):
         parser.CharacterDataHandler = handler.data
     try:
+        # bytes since the last "<" and since the last ">": a run without either is one
+        # tag, or one text, being read
+        since = {b"<": 0, b">": 0}
         for chunk in chunks:
+            for mark in since:
+                first = chunk.find(mark)
+                if first < 0:
+                    since[mark] += len(chunk)
+                else:
+                    since[mark] += first
+                    if since[mark] <= _MAX_TOKEN:
+                        since[mark] = len(chunk) - chunk.rfind(mark) - 1
+                if since[mark] > _MAX_TOKEN:
+                    pkg.fail(f"part {name} has an XML token (a tag or a text) longer than "
+                             f"{_MAX_TOKEN >> 20} MiB")
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
     except DTDForbidden:
@@ -681,6 +801,9 @@ def _read_rels(pkg: _Package, source_part: str) -> dict[str, _Rel]:
 
 
 def _workbook_part(pkg: _Package) -> str:
+    for required in ("[Content_Types].xml", "_rels/.rels"):
+        if pkg.info(required) is None:  # every Open XML package has both
+            pkg.fail(f"not an Office Open XML package: missing part {required}")
     for rel in _read_rels(pkg, "").values():
         if rel.type == _STRICT_REL + "officeDocument":
             pkg.fail("strict Open XML workbooks are not supported; save as 'Excel Workbook'")
@@ -730,6 +853,7 @@ def _structure(pkg: _Package) -> _Structure:
     sheets: list[SheetInfo] = []
     sheets_el = root.find(f"{{{NS_MAIN}}}sheets")
     rid_attr = f"{{{_REL[:-1]}}}id"
+    seen: set[str] = set()
     for el in [] if sheets_el is None else sheets_el:
         if _local(el.tag) != "sheet":
             continue
@@ -741,8 +865,11 @@ def _structure(pkg: _Package) -> _Structure:
             pkg.fail(f"sheet {name!r} has no relationship to its part")
         if pkg.info(rel.part) is None:
             pkg.fail(f"sheet {name!r}: missing part {rel.part}")
+        if name.upper() in seen:
+            pkg.fail(f"two sheets are named {name!r} (Excel's sheet names are unique)")
         kind = _SHEET_KINDS.get(rel.type, "other")
         state = el.get("state", "visible")
+        seen.add(name.upper())
         sheets.append(SheetInfo(name, pkg.info(rel.part).filename, kind, state))
     if not sheets:
         pkg.fail("the workbook lists no sheets")
@@ -891,6 +1018,9 @@ class _SheetHandler:
         self.strings, self.meta = strings, meta
         self.cell_budget, self.max_rows = cell_budget, max_rows
         self.cells: dict[str, Cell] = {}
+        self.positions: set[tuple[int, int]] = set()  # every <c> seen, to refuse duplicates
+        self.row_given = False  # the current <row> has an r attribute
+        self.row_numbers: set[int] = set()
         self.masters: dict[str, tuple[int, int, str]] = {}
         self.count = 0
         self.rows = 0
@@ -927,10 +1057,19 @@ class _SheetHandler:
                 if not 1 <= col <= MAX_COL or row < 1:
                     self.fail(f"cell without a reference outside the sheet in row {row}")
                 ref = make_ref(row, col)
+            if self.row_given and row != self.row:
+                self.fail(f"cell {ref} stands in row {self.row}")
+            if (row, col) in self.positions:
+                self.fail(f"duplicate cell {ref}: a corrupt sheet")
+            self.positions.add((row, col))
             self.col = col
             self.cell = (row, col, ref, attrs)
             self.f_attrs = self.f_text = self.v_text = self.inline = None
         elif tag == _V or tag == _F:
+            if self.cell is None:
+                self.fail(f"<{_local(tag)}> outside a cell")
+            if (self.v_text if tag == _V else self.f_attrs) is not None:
+                self.fail(f"{self.cell[2]}: two <{_local(tag)}> elements in one cell")
             self.text = []
             if tag == _F:
                 self.f_attrs = attrs
@@ -939,12 +1078,16 @@ class _SheetHandler:
             if self.rows > self.max_rows:
                 pkg.fail(f"too many rows: more than {self.max_rows} in sheet {self.sheet!r}")
             r = attrs.get("r")
+            self.row_given = bool(r)
             try:
                 self.row = int(r) if r else self.row + 1
             except ValueError:
                 self.fail(f"bad row number {r!r}")
             if not 1 <= self.row <= MAX_ROW:
                 self.fail(f"row number {self.row} outside the sheet")
+            if self.row in self.row_numbers:
+                self.fail(f"duplicate row {self.row}: a corrupt sheet")
+            self.row_numbers.add(self.row)
             self.col = 0
         elif tag == _IS:
             self.inline = []
@@ -973,6 +1116,7 @@ class _SheetHandler:
             self.phonetic -= 1
         elif tag == _C:
             self._finish_cell()
+            self.cell = None
 
     def _finish_cell(self) -> None:
         row, col, ref, attrs = self.cell
@@ -1008,7 +1152,7 @@ class _SheetHandler:
             mrow, mcol, mtext = master
             return translate_formula(mtext, row - mrow, col - mcol), None
         if kind == "array":
-            return text, attrs.get("ref", ref)
+            return text, self._array_ref(attrs.get("ref", ref), row, col, ref)
         if kind == "dataTable":
             r1, r2 = attrs.get("r1", ""), attrs.get("r2", "")
             if attrs.get("dt2D", "0") in ("1", "true"):
@@ -1017,8 +1161,25 @@ class _SheetHandler:
                 args = f"{r1},"
             else:
                 args = f",{r1}"
-            return f"TABLE({args})", attrs.get("ref", ref)
+            return f"TABLE({args})", self._array_ref(attrs.get("ref", ref), row, col, ref)
         return (text or None), None
+
+    def _array_ref(self, text: str, row: int, col: int, ref: str) -> str:
+        """The range an array formula fills: on its own sheet, inside the grid, starting at
+        its cell, and no larger than the cells the reader may read."""
+        try:
+            r1, c1, r2, c2 = parse_range(text)
+        except ValueError:
+            self.fail(f"{ref}: bad array range {text[:40]!r} (a range on the cell's own sheet "
+                      "inside A1:XFD1048576)")
+        if (r1, c1) != (row, col):
+            self.fail(f"{ref}: array range {text[:40]} does not start at the cell")
+        cells = (r2 - r1 + 1) * (c2 - c1 + 1)
+        self.pkg.array_cells += cells
+        if self.pkg.array_cells > self.pkg.limits.max_cells:
+            self.fail(f"{ref}: array range {text} takes the cells array formulas cover past "
+                      f"{self.pkg.limits.max_cells:,} (the cell limit)")
+        return text
 
     def _value(self, kind: str, ref: str) -> object:
         if kind == "inlineStr":
@@ -1029,15 +1190,16 @@ class _SheetHandler:
         if kind == "n":
             if not v.strip():
                 return None
-            try:
-                return float(v)
-            except ValueError:
+            number = float(v) if _NUMBER_RE.fullmatch(v) else math.inf
+            if not math.isfinite(number):  # NaN, INF, 1_0, other digits, 1e999
                 self.fail(f"{ref}: bad number {v[:40]!r}")
+            return number
         if kind == "s":
-            try:
-                return self.strings[int(v)]
-            except (ValueError, IndexError):
-                self.fail(f"{ref}: bad shared-string index {v[:40]!r}")
+            index = int(v) if _INDEX_RE.fullmatch(v) else -1
+            if not 0 <= index < len(self.strings):
+                self.fail(f"{ref}: bad shared-string index {v[:40]!r} ({len(self.strings)} "
+                          "shared strings)")
+            return self.strings[index]
         if kind == "str":
             return _unescape_ooxml(v)
         if kind == "b":
@@ -1051,12 +1213,31 @@ class _SheetHandler:
             code = v.strip().upper()
             if code in EXCEL_ERROR_CODES:
                 return ExcelError(code)
-            # Newer Excel error values (#BLOCKED!, #BUSY!, ...) are kept readable.
-            return ExcelError("#VALUE!", f"unrecognized error value {code[:40]}")
+            self.fail(f"{ref}: bad error value {v[:40]!r}")
         if kind == "d":
-            return v
+            serial = _iso_serial(v)
+            if serial is None:
+                self.fail(f"{ref}: bad date {v[:40]!r}")
+            return serial
         self.fail(f"{ref}: unknown cell type {kind!r}")
         return None
+
+
+#: A number as the file format writes it (xsd:double without INF/NaN), ASCII digits only.
+_NUMBER_RE = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*",
+                        re.ASCII)
+_INDEX_RE = re.compile(r"\s*[0-9]{1,9}\s*", re.ASCII)
+
+
+def _iso_serial(text: str) -> float | None:
+    """An ISO 8601 date or date-time (a ``t="d"`` cell) as Excel's serial number, the
+    value Excel itself computes with (1900 date system)."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    delta = when.replace(tzinfo=None) - datetime(1899, 12, 30)
+    return delta.total_seconds() / 86400.0
 
 
 def _read_sheet(pkg: _Package, sheet: SheetInfo, strings, meta, cells_left: int) -> dict:
@@ -1911,21 +2092,32 @@ def _descriptor_of(src: BinaryIO, local_header: bytes) -> bytes:
     return head + src.read(2 * size)
 
 
-def _atomic_write(dst: str, mode_from: str, produce) -> None:
-    """Write ``dst`` through a temporary file in its folder, fsync it, then rename it."""
+def _atomic_write(dst: str, mode_from: str, produce, before_replace=None) -> None:
+    """Write ``dst`` through a temporary file in its folder, fsync it, then rename it.
+
+    The new file gets the mode and owner of the file it replaces (of ``mode_from`` when
+    ``dst`` is new); ``before_replace`` runs just before the rename and may refuse it.
+    """
     folder = os.path.dirname(os.path.abspath(dst))
+    _require_writable(dst)
     try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dst) + ".", suffix=".tmp",
-                                   dir=folder)
+        like = os.stat(dst)
+    except OSError:
+        like = os.stat(mode_from)
+    _remove_stale_temporaries(folder, os.path.basename(dst))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(dst)}.{os.getpid()}.",
+                                   suffix=".tmp", dir=folder)
     except OSError as exc:
         raise WorkbookError(f"{dst}: cannot write ({_one_line(exc.strerror or exc)})") from None
     try:
         with os.fdopen(fd, "wb") as out:
+            _same_owner_and_mode(out.fileno(), like, dst)
             produce(out)
             out.flush()
             os.fsync(out.fileno())
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, stat.S_IMODE(os.stat(mode_from).st_mode))
+        if before_replace is not None:
+            before_replace()
         try:
             os.replace(tmp, dst)
         except OSError as exc:
@@ -1943,8 +2135,53 @@ def _atomic_write(dst: str, mode_from: str, produce) -> None:
                 os.close(dir_fd)
 
 
+def _remove_stale_temporaries(folder: str, name: str) -> None:
+    """Remove the temporary files a killed writer of ``name`` left (``kill -9`` cannot be
+    caught): each carries its writer's process id, and only those of dead processes go."""
+    pattern = re.compile(re.escape(f".{name}.") + r"([0-9]+)\.[A-Za-z0-9_]+\.tmp")
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        m = pattern.fullmatch(entry)
+        if m is None or int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(folder, entry))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or cannot tell: leave its file alone
+    return True
+
+
+def _same_owner_and_mode(fd: int, like: os.stat_result, dst: str) -> None:
+    """Give the temporary file the owner, group and mode of the file it replaces: root
+    must not take ownership of a user's file, nor a 0600 file become readable to others."""
+    if hasattr(os, "fchown"):
+        st = os.fstat(fd)
+        if (st.st_uid, st.st_gid) != (like.st_uid, like.st_gid):
+            try:
+                os.fchown(fd, like.st_uid, like.st_gid)
+            except PermissionError:
+                if st.st_uid != like.st_uid:
+                    raise WorkbookError(f"{dst}: cannot keep the file's owner (uid "
+                                        f"{like.st_uid}); not written") from None
+                with contextlib.suppress(OSError):  # only the group differs
+                    os.fchown(fd, -1, like.st_gid)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(like.st_mode))
+
+
 def _rezip(pkg: _Package, dst: str, replace: Mapping[str, bytes],
-           append: list[tuple[str, bytes]], date_time: tuple[int, ...] | None = None) -> None:
+           append: list[tuple[str, bytes]], date_time: tuple[int, ...] | None = None,
+           before_replace=None) -> None:
     """Write ``pkg`` to ``dst`` with some members replaced and some appended.
 
     Untouched members are copied byte for byte (or only restamped when ``date_time`` is
@@ -1955,7 +2192,7 @@ def _rezip(pkg: _Package, dst: str, replace: Mapping[str, bytes],
 
     def produce(out: BinaryIO) -> None:
         writer = _ZipWriter(out)
-        with open(pkg.path, "rb") as src:
+        with os.fdopen(os.dup(pkg.fh.fileno()), "rb") as src:  # the file pkg has read
             for info in infos:
                 if info.filename in replace:
                     writer.add(info.filename, replace[info.filename], like=info,
@@ -1968,7 +2205,7 @@ def _rezip(pkg: _Package, dst: str, replace: Mapping[str, bytes],
             writer.add(name, data, date_time=date_time)
         writer.close(comment)
 
-    _atomic_write(dst, pkg.path, produce)
+    _atomic_write(dst, pkg.path, produce, before_replace)
 
 
 # --------------------------------------------------------------------------------------
@@ -2032,6 +2269,7 @@ def write_cached_values(
     arrays: Mapping[tuple[str, str], str] | None = None,
     *,
     dynamic: Iterable[tuple[str, str]] = (),
+    expect: tuple | None = None,
 ) -> None:
     """Write cached values into a workbook's cells, changing nothing else.
 
@@ -2051,6 +2289,9 @@ def write_cached_values(
     dynamic : iterable of (sheet, ref), optional
         Anchors to mark as dynamic arrays, as :func:`mark_dynamic_arrays` does, in the
         same pass.
+    expect : tuple, optional
+        The :func:`fingerprint` ``src`` had when the values were computed: if ``src``
+        differs from it before reading or just before the rename, nothing is written.
 
     Raises
     ------
@@ -2060,6 +2301,8 @@ def write_cached_values(
     """
     src, dst = os.fspath(src), os.fspath(dst)
     with _guard(src):
+        _require_writable(dst)
+        _check_unchanged(src, expect)
         with _Package(src, _DEFAULT_LIMITS) as pkg:
             structure = _structure(pkg)
             per_sheet: dict[str, _SheetEdits] = {}
@@ -2099,7 +2342,8 @@ def write_cached_values(
                 new = _edit_sheet(data, sheet.part, sheet.name, edits, cm)
                 if new != data:
                     replace[sheet.part] = new
-        _rezip(pkg, dst, replace, append)
+            check = None if expect is None else (lambda: _check_unchanged(src, expect))
+            _rezip(pkg, dst, replace, append, before_replace=check)
 
 
 def mark_dynamic_arrays(
@@ -2179,7 +2423,7 @@ def pin_package(
                 new = _pin_core(data, timestamp.encode("ascii"))
                 if new != data:
                     replace[core_info.filename] = new
-        _rezip(pkg, dst, replace, [], date_time=date_time)
+            _rezip(pkg, dst, replace, [], date_time=date_time)
 
 
 def _add_codename(workbook: bytes, name: str, codename: str) -> bytes:
@@ -2255,7 +2499,7 @@ def inject_vba(
             if workbook_codename:
                 _edit_member(pkg, replace, append, wb_part,
                              lambda d: _add_codename(d, wb_part, workbook_codename))
-        _rezip(pkg, dst, replace, append)
+            _rezip(pkg, dst, replace, append)
 
 
 def _vba_content_types(ct: bytes, vba_part: str, wb_part: str) -> bytes:

@@ -23,11 +23,13 @@ from xlmodel.errors import ExcelError, WorkbookError
 from xlmodel.formula import functions as fn_lib
 from xlmodel.formula.functions import FunctionSpec, power, spec_for
 from xlmodel.formula.parser import (
+    MAX_NESTING,
     ArrayConst,
     Binary,
     Bool,
     Call,
     ErrorLit,
+    FormulaLimit,
     Missing,
     NameNode,
     Node,
@@ -37,6 +39,7 @@ from xlmodel.formula.parser import (
     SpillNode,
     Text,
     Unary,
+    deep_stack,
     parse,
 )
 from xlmodel.formula.tokenizer import FormulaError
@@ -45,19 +48,24 @@ from xlmodel.formula.values import (
     ERR_NUM,
     ERR_REF,
     ERR_VALUE,
+    MAX_ARRAY_CELLS,
     MAX_COL,
     MAX_ROW,
+    MAX_TEXT,
     MISSING,
+    LimitExceeded,
     Ref,
     add,
     address,
     array_of,
     as_array,
+    check_size,
     compare,
     elementwise,
     from_python,
     ndarray,
     range_address,
+    reset_work,
     resize,
     scalar_from_python,
     to_bool,
@@ -120,9 +128,14 @@ class _Store:
         # The same values as dense per-column lists (index = row), so that reading a range
         # is a list slice per column rather than a dict lookup per cell.
         self.columns: dict[tuple[str, int], list] = {}
+        #: The formula cell being evaluated, and the cells where a function raised an
+        #: exception (turned into #VALUE!): key -> what was raised.
+        self.current: Key | None = None
+        self.failures: dict[Key | None, str] = {}
 
     def reset(self, values: Mapping[Key, object]) -> None:
         """Replace every value; forget spills and cached ranges."""
+        self.failures.clear()
         self.values.clear()
         self.columns.clear()
         self.spills.clear()
@@ -156,6 +169,9 @@ class _Store:
         seen = key in cache
         sheet, r1, r2 = ref.sheet, ref.r1, ref.r2
         rows = r2 - r1 + 1
+        if rows * (ref.c2 - ref.c1 + 1) > MAX_ARRAY_CELLS:
+            check_size(rows, ref.c2 - ref.c1 + 1,
+                       f"range {range_address(sheet, r1, ref.c1, r2, ref.c2)}")
         arr = np.empty((rows, ref.c2 - ref.c1 + 1), dtype=object)
         columns = self.columns
         for j, c in enumerate(range(ref.c1, ref.c2 + 1)):
@@ -253,6 +269,9 @@ def op_concat(a, b):
     b = to_text(b)
     if type(b) is ExcelError:
         return b
+    if len(a) + len(b) > MAX_TEXT:
+        return ExcelError("#VALUE!", f"& makes text of {len(a) + len(b):,} characters, longer "
+                          f"than the {MAX_TEXT:,} a cell holds")
     return a + b
 
 
@@ -492,6 +511,7 @@ class _Compiler:
         compiled = self.engine._name_closure(upper, self.sheet, node.sheet)
         if compiled is None:
             shown = node.name if node.sheet is None else f"{node.sheet}!{node.name}"
+            self.engine.unknown_names.setdefault(shown, self.cell)
             return _const(ExcelError("#NAME?", f"unknown name {shown}"))
         return compiled
 
@@ -583,7 +603,13 @@ def _dispatch(spec: FunctionSpec, fns, convs, lifted, ctx: _Context) -> Callable
             return ERR_NUM
         except ZeroDivisionError:
             return ERR_DIV0
+        except LimitExceeded:
+            raise  # not a value: the evaluation stops
         except Exception as exc:  # a function must never bring down the workbook
+            # ... but its failure is no result either: the cell being computed is noted,
+            # so that a check can refuse to call the #VALUE! a recomputed value
+            store = ctx.store
+            store.failures.setdefault(store.current, f"{name}: {type(exc).__name__}: {exc}")
             return ExcelError("#VALUE!", f"{name}: {exc}")
         t = type(r)
         if t is float:
@@ -810,8 +836,18 @@ class Engine:
         strict: bool = True,
         spill_plain: bool = True,
         local_names: Mapping[tuple[str, str], str] | None = None,
+        max_spill: int | None = None,
     ):
         self.strict = strict
+        #: Most cells one spill or array formula, and all of them together, may fill;
+        #: more raises LimitExceeded.
+        self.max_spill = max_spill
+        self._filled = 0
+        #: Formula cells that could not be parsed or compiled (non-strict mode, where they
+        #: evaluate to #NAME?): key -> the FormulaError.
+        self.formula_errors: dict[Key, FormulaError] = {}
+        #: Defined names the formulas use that the workbook does not define: name -> cell.
+        self.unknown_names: dict[str, Key] = {}
         self.spill_plain = spill_plain
         # sheet-scoped names: (SHEET, NAME) -> text; they shadow a workbook name on their sheet
         self._local_names = {
@@ -871,12 +907,8 @@ class Engine:
         """
         from xlmodel.formula.parser import strip_prefix
 
-        def udf(*args):
-            try:
-                result = fn(*[None if a is MISSING else a for a in args])
-            except Exception as exc:  # whatever a registered function raises is #VALUE!
-                return ExcelError("#VALUE!", f"{name}: {exc}")
-            return from_python(result)
+        def udf(*args):  # whatever fn raises becomes #VALUE! in _dispatch
+            return from_python(fn(*[None if a is MISSING else a for a in args]))
 
         kind = "a" if array_args else "x"
         spec = spec_for(strip_prefix(name), udf, kind, variadic=True, min_args=0)
@@ -906,6 +938,7 @@ class Engine:
             return self._calculate()
 
     def _calculate(self) -> dict[Key, object]:
+        reset_work()
         compiled = self._compile_all()
         keys = list(self._cells)
         deps = self._dependencies()
@@ -926,6 +959,12 @@ class Engine:
                 old = assumed.get(anchor)
                 assumed[anchor] = region if old is None else _union(old, region)
         raise WorkbookError(f"spill ranges did not settle after {MAX_SPILL_PASSES} passes")
+
+    @property
+    def failures(self) -> dict[Key, str]:
+        """Formula cells in whose evaluation a function raised an exception (the engine made
+        it #VALUE!): key -> what was raised. Reset by each :meth:`calculate`."""
+        return {k: v for k, v in self._store.failures.items() if k is not None}
 
     @property
     def spills(self) -> dict[Key, Ref]:
@@ -960,6 +999,7 @@ class Engine:
         stored values are left unchanged.
         """
         with _no_gc():
+            reset_work()
             results = {}
             for key in keys:
                 key = (self._sheet(key[0]), key[1], key[2])
@@ -968,8 +1008,27 @@ class Engine:
                     raise WorkbookError(f"{address(*key)} is not a formula cell")
                 # compile just the cells asked for: local checks touch few of them
                 f = (self._compiled or {}).get(key) or self._compile_cell(key, cell)
-                results[key] = self._result(f())
+                self._store.current = key
+                try:
+                    results[key] = self._result(f())
+                except LimitExceeded as exc:
+                    raise _at(key, exc) from None
             return results
+
+    def check_references(self) -> None:
+        """Check the dependency graph without evaluating anything.
+
+        Raises
+        ------
+        WorkbookError
+            A circular reference (naming cells on the cycle) or a reference to a missing
+            sheet.
+        """
+        with _no_gc():
+            keys = list(self._cells)
+            deps = self._dependencies()
+            declared = {k: c.region for k, c in self._cells.items() if c.region is not None}
+            _topological_order(keys, [deps[k] for k in keys], declared)
 
     def evaluate_formula(self, text: str, sheet: str, cell: Key | None = None) -> object:
         """Evaluate one formula on ``sheet`` against the current values.
@@ -981,17 +1040,28 @@ class Engine:
         cell = cell or (canonical, 1, 1)
         cache_key = (text, canonical, cell)
         f = self._formula_cache.get(cache_key)
-        if f is None:
-            ast = parse(text)
-            f = _Compiler(self, canonical, cell).ref(ast)
-            if len(self._formula_cache) > 10_000:
-                self._formula_cache.clear()
-            self._formula_cache[cache_key] = f
-        return self._result(f())
+        with deep_stack():
+            if f is None:
+                ast = parse(text)
+                f = _Compiler(self, canonical, cell).ref(ast)
+                if len(self._formula_cache) > 10_000:
+                    self._formula_cache.clear()
+                self._formula_cache[cache_key] = f
+            return self._result(f())
 
     def references(self, text: str, sheet: str) -> list[Ref]:
         """Every rectangle of cells a formula reads (defined names resolved)."""
-        return [Ref(*r) for r in self._rects(parse(text), self._sheet(sheet), frozenset())]
+        with deep_stack():
+            return [Ref(*r) for r in self._rects(parse(text), self._sheet(sheet), frozenset())]
+
+    def cell_references(self, key: Key) -> list[Ref] | None:
+        """Every rectangle of cells a formula cell of the engine reads, from the syntax tree
+        it already holds; None for a cell that is not one of its readable formulas."""
+        cell = self._cells.get(key)
+        if cell is None or cell.ast is None:
+            return None
+        with deep_stack():
+            return [Ref(*r) for r in self._rects(cell.ast, key[0], frozenset())]
 
     def value(self, sheet: str, row: int, col: int) -> object:
         """The current value of one cell (None for blank)."""
@@ -1020,6 +1090,7 @@ class Engine:
             if self.strict:
                 raise WorkbookError(f"{address(*key)}: {exc}") from None
             error = ExcelError("#NAME?", str(exc))
+            self.formula_errors[key] = exc
         region = None
         if cell.array_ref:
             region = _parse_region(cell.array_ref, key)
@@ -1053,6 +1124,7 @@ class Engine:
         except FormulaError as exc:
             if self.strict:
                 raise WorkbookError(f"{address(*key)}: {exc}") from None
+            self.formula_errors[key] = exc
             return _const(ExcelError("#NAME?", str(exc)))
         except WorkbookError as exc:
             raise WorkbookError(f"{address(*key)}: {exc}") from None
@@ -1078,6 +1150,9 @@ class Engine:
         text, context = found
         if key in self._naming:
             raise FormulaError(f"defined name {upper} refers to itself")
+        if len(self._naming) >= MAX_NESTING:
+            raise FormulaLimit(f"defined names nest more than {MAX_NESTING} levels deep "
+                               f"(at {upper})")
         self._naming.add(key)
         try:
             f = _Compiler(self, context, (context, 1, 1)).ref(parse(text))
@@ -1161,6 +1236,9 @@ class Engine:
         text, context = found
         if key in self._naming:
             raise FormulaError(f"defined name {upper} refers to itself")
+        if len(self._naming) >= MAX_NESTING:
+            raise FormulaLimit(f"defined names nest more than {MAX_NESTING} levels deep "
+                               f"(at {upper})")
         self._naming.add(key)
         try:
             rects = self._rects(parse(text), context, frozenset())
@@ -1172,9 +1250,14 @@ class Engine:
     def _run(self, order: list[int], keys: list[Key], compiled, base: dict) -> None:
         store = self._store
         store.reset(base)
+        self._filled = 0  # cells filled by spills and array formulas in this pass
         for i in order:
             key = keys[i]
-            self._write(key, compiled[key]())
+            store.current = key
+            try:
+                self._write(key, compiled[key]())
+            except LimitExceeded as exc:
+                raise _at(key, exc) from None
 
     def _write(self, key: Key, result: object) -> None:
         store = self._store
@@ -1185,6 +1268,7 @@ class Engine:
         sheet, row, col = key
         if cell.legacy:
             r1, c1, r2, c2 = cell.region
+            self._spill_size(key, r2 - r1 + 1, c2 - c1 + 1)
             filled = resize(as_array(result), (r2 - r1 + 1, c2 - c1 + 1))
             for (i, j), x in np.ndenumerate(filled):
                 store.set((sheet, r1 + i, c1 + j), _final(x))
@@ -1204,6 +1288,7 @@ class Engine:
         if r2 > MAX_ROW or c2 > MAX_COL:
             store.set(key, ExcelError("#SPILL!", "the spill range runs off the sheet"))
             return
+        self._spill_size(key, rows, cols)
         formulas = self._cells
         for i in range(rows):
             for j in range(cols):
@@ -1217,6 +1302,17 @@ class Engine:
         for (i, j), x in np.ndenumerate(result):
             store.set((sheet, row + i, col + j), _final(x))
         store.spills[key] = Ref(sheet, row, col, r2, c2)
+
+    def _spill_size(self, key: Key, rows: int, cols: int) -> None:
+        if self.max_spill is None:
+            return
+        if rows * cols > self.max_spill:
+            raise LimitExceeded(f"{address(*key)}: the formula fills {rows:,} x {cols:,} "
+                                f"cells, more than the {self.max_spill:,} allowed")
+        self._filled += rows * cols
+        if self._filled > self.max_spill:
+            raise LimitExceeded(f"{address(*key)}: spills and array formulas fill more than "
+                                f"the {self.max_spill:,} cells allowed in all")
 
     def _grown_spills(self, assumed: Mapping[Key, tuple]) -> dict[Key, tuple]:
         grown = {}
@@ -1233,6 +1329,12 @@ class Engine:
         return _final_result(v)
 
 
+def _at(key: Key, exc: LimitExceeded) -> LimitExceeded:
+    where = address(*key)
+    text = str(exc)
+    return LimitExceeded(text if text.startswith(where) else f"{where}: {text}")
+
+
 @contextlib.contextmanager
 def _no_gc():
     """Pause the cyclic garbage collector.
@@ -1244,7 +1346,8 @@ def _no_gc():
     enabled = gc.isenabled()
     gc.disable()
     try:
-        yield
+        with deep_stack():  # vetted formulas bound the depth of every syntax tree
+            yield
     finally:
         if enabled:
             gc.enable()

@@ -42,11 +42,13 @@ from xlmodel.formula.values import (
     ERR_NUM,
     ERR_REF,
     ERR_VALUE,
+    MAX_TEXT,
     MISSING,
     Ref,
     array_of,
     as_array,
     check_number,
+    check_size,
     compare,
     full,
     ndarray,
@@ -924,12 +926,9 @@ def xl_sequence(rows, cols=1.0, start=1.0, step=1.0):
         return ERR_VALUE
     if r == 0 or c == 0:
         return ERR_CALC
-    if r * c > 2_000_000:
-        return ERR_NUM
-    out = np.empty((r, c), dtype=object)
-    for i in range(r):
-        for j in range(c):
-            out[i, j] = start + (i * c + j) * step
+    check_size(r, c, f"SEQUENCE({r}, {c})")
+    # start + k * step for k = 0, 1, ...: the same two roundings as in Python floats
+    out = (np.arange(r * c, dtype=np.float64) * step + start).reshape(r, c).astype(object)
     return out if out.size > 1 else out[0, 0]
 
 
@@ -1071,6 +1070,7 @@ def xl_maxifs(target, *pairs):
 @excel("CONCAT", "a", variadic=True, min_args=1)
 def xl_concat(*args):
     parts = []
+    length = 0
     for a in args:
         items = a.flat if type(a) is ndarray else (a,)
         for x in items:
@@ -1078,13 +1078,22 @@ def xl_concat(*args):
             if type(t) is ExcelError:
                 return t
             parts.append(t)
+            length += len(t)
+            if length > MAX_TEXT:  # stop before joining gigabytes
+                return _too_long(length)
     text = "".join(parts)
-    return text if len(text) <= 32767 else ERR_VALUE
+    return text if len(text) <= MAX_TEXT else _too_long(len(text))
 
 
 @excel("CONCATENATE", "s", variadic=True, min_args=1)
 def xl_concatenate(*parts):
-    return "".join(parts)
+    text = "".join(parts)
+    return text if len(text) <= MAX_TEXT else _too_long(len(text))
+
+
+def _too_long(n: int) -> ExcelError:
+    return ExcelError("#VALUE!", f"text of {n:,} characters is longer than the {MAX_TEXT:,} "
+                      "a cell holds")
 
 
 @excel("TEXT", "x s")
@@ -1154,7 +1163,8 @@ def xl_substitute(text, old, new, instance=None):
     if old == "":
         return text
     if instance is None:
-        return text.replace(old, new)
+        length = len(text) + text.count(old) * (len(new) - len(old))
+        return text.replace(old, new) if length <= MAX_TEXT else _too_long(length)
     k = _int_arg(instance)
     if k < 1:
         return ERR_VALUE

@@ -10,12 +10,31 @@ exact source of any sub-expression with :func:`source`.
 
 from __future__ import annotations
 
+import contextlib
+import math
+import sys
 from dataclasses import dataclass, field
 
 from xlmodel.formula.tokenizer import FormulaError, Token, UnsupportedFormula, tokenize
 
 #: Prefixes the file format puts before newer or add-in function names.
 FUNCTION_PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.", "_XLUDF.", "_XLL.")
+
+#: Excel's own specifications and limits: a formula holds at most 8,192 characters, nests
+#: at most 64 levels (function calls, parentheses and array constants counted alike) and
+#: passes at most 255 arguments to one function. A formula past them cannot come from
+#: Excel; it is refused before anything parses or evaluates it.
+MAX_FORMULA_CHARS = 8_192
+MAX_NESTING = 64
+MAX_ARGUMENTS = 255
+#: Most cells one range in a formula may cover: Excel's grid is 1,048,576 x 16,384 cells,
+#: but no evaluator here can hold a range of 17 billion values. 2^23 cells (eight columns
+#: of a million rows) is 64 MiB of references at most.
+MAX_REGION_CELLS = 1 << 23
+#: Python frames a syntax tree of an accepted formula may need: one per operator of a
+#: left-grouped chain (about 4,100 at 8,192 characters), a few per nesting level, and
+#: three layers (parse, compile, evaluate).
+_STACK_FRAMES = 40_000
 
 
 @dataclass(slots=True)
@@ -155,14 +174,90 @@ def parse(text: str) -> Node:
         table references.
     """
     offset = 1 if text.startswith("=") else 0
-    parser = _Parser(text[offset:], offset)
-    node = parser.expression(0)
+    body = text[offset:]
+    tokens = vet(body)
+    with deep_stack():
+        parser = _Parser(body, offset, tokens)
+        node = parser.expression(0)
     if parser.pos < len(parser.tokens):
         tok = parser.tokens[parser.pos]
         if tok.space_before and _starts_operand(tok):
             raise UnsupportedFormula(f"intersection operator (space) in formula: {text}")
         raise FormulaError(f"unexpected {tok.text!r} in formula: {text}")
     return node
+
+
+class FormulaLimit(FormulaError):
+    """A formula passes one of Excel's limits: no file Excel saved holds it."""
+
+
+class RegionTooLarge(FormulaLimit):
+    """A range in a formula covers more cells than an evaluator here may hold (Excel itself
+    allows it): the formula cannot be evaluated, though Excel may have saved it."""
+
+
+def vet(text: str) -> list[Token]:
+    """Check a formula (without ``=``) against Excel's limits before anything parses it.
+
+    Non-recursive and linear in the formula's length, so that it can stand in front of any
+    evaluator: too long, nested too deep, a call with too many arguments, or a range of
+    more than :data:`MAX_REGION_CELLS` cells raise :class:`FormulaLimit`. Returns the
+    tokens.
+    """
+    if len(text) > MAX_FORMULA_CHARS:
+        raise FormulaLimit(f"formula of {len(text):,} characters, more than Excel's "
+                           f"{MAX_FORMULA_CHARS:,} characters")
+    tokens = tokenize(text)
+    stack: list[list] = []  # [kind, arguments so far] of each open group
+    for tok in tokens:
+        kind = tok.kind
+        if kind in ("FUNC", "LPAREN", "LBRACE"):
+            stack.append([kind, 1])
+            if len(stack) > MAX_NESTING:
+                raise FormulaLimit(f"formula nests more than Excel's {MAX_NESTING} levels: "
+                                   f"{_short(text)}")
+        elif kind in ("RPAREN", "RBRACE"):
+            if stack:
+                stack.pop()
+        elif kind == "COMMA" and stack and stack[-1][0] == "FUNC":
+            stack[-1][1] += 1
+            if stack[-1][1] > MAX_ARGUMENTS:
+                raise FormulaLimit(f"a function call with more than Excel's {MAX_ARGUMENTS} "
+                                   f"arguments: {_short(text)}")
+        elif kind == "NUMBER" and not math.isfinite(tok.value):
+            raise FormulaLimit(f"number {tok.text[:40]} is larger than any Excel holds "
+                               "(about 1.8e308)")
+        elif kind == "REF":
+            r1, c1, r2, c2 = tok.value
+            if None not in (r1, c1):
+                cells = (r2 - r1 + 1) * (c2 - c1 + 1)
+                if cells > MAX_REGION_CELLS:
+                    raise RegionTooLarge(f"range {tok.text} has {cells:,} cells, more than the "
+                                       f"{MAX_REGION_CELLS:,} a range may cover here")
+    return tokens
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@contextlib.contextmanager
+def deep_stack(frames: int = _STACK_FRAMES):
+    """Allow the Python recursion a vetted formula needs (parsing, compiling, evaluating).
+
+    The vetting bounds every syntax tree's depth, so the limit is never reached by an
+    accepted formula. CPython 3.11 and later run Python-to-Python calls without growing
+    the C stack, so a higher limit cannot overflow it.
+    """
+    old = sys.getrecursionlimit()
+    if old >= frames:
+        yield
+        return
+    sys.setrecursionlimit(frames)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def source(text: str, node: Node) -> str:
@@ -194,10 +289,10 @@ def _starts_operand(tok: Token) -> bool:
 
 
 class _Parser:
-    def __init__(self, text: str, offset: int):
+    def __init__(self, text: str, offset: int, tokens: list[Token]):
         self.text = text
         self.offset = offset
-        self.tokens = tokenize(text)
+        self.tokens = tokens
         self.pos = 0
 
     # -- helpers ---------------------------------------------------------------------------
@@ -273,8 +368,23 @@ class _Parser:
         if kind == "ERROR":
             return self.span(ErrorLit(tok.value), tok.start, tok.end)
         if kind == "OP" and tok.value in ("-", "+"):
+            # A chain of signs, read in a loop: "+" changes nothing, and after the first "-"
+            # the value is a number, so only whether the count of "-" is 0, odd or even
+            # (>= 2) matters. "--x" stays two negations (it turns text into a number).
+            minus = tok.value == "-"
+            nxt = self.peek()
+            while nxt is not None and nxt.kind == "OP" and nxt.value in ("-", "+"):
+                minus += nxt.value == "-"
+                self.pos += 1
+                nxt = self.peek()
             operand = self.expression(_UNARY_BP)
-            return self.span(Unary(tok.value, operand), tok.start, operand.end - self.offset)
+            end = operand.end - self.offset
+            if not minus:
+                return self.span(Unary("+", operand), tok.start, end)
+            node = operand
+            for _ in range(2 - minus % 2):
+                node = self.span(Unary("-", node), tok.start, end)
+            return node
         if kind == "AT":
             operand = self.expression(_UNARY_BP)
             return self.span(Unary("@", operand), tok.start, operand.end - self.offset)

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 
 from xlmodel.cellrefs import column_letters
-from xlmodel.errors import ExcelError
+from xlmodel.errors import ExcelError, WorkbookError
 
 ndarray = np.ndarray
 
@@ -34,6 +34,42 @@ ERR_CALC = ExcelError("#CALC!")
 #: Excel's grid limits.
 MAX_ROW = 1_048_576
 MAX_COL = 16_384
+#: Longest text a cell holds in Excel [characters]; a longer result is #VALUE!.
+MAX_TEXT = 32_767
+#: Most elements of one array the engine builds (a range read, an elementwise result, a
+#: SEQUENCE): 2^23, eight columns of a million rows, 64 MiB of references.
+MAX_ARRAY_CELLS = 1 << 23
+
+
+class LimitExceeded(WorkbookError):
+    """Evaluating a formula would build an array larger than :data:`MAX_ARRAY_CELLS`, or a
+    spill larger than the engine was told to allow: the evaluation stops, no value is made."""
+
+
+#: Most array elements computed one at a time in Python (elementwise operators and
+#: functions) in one evaluation: about 1.5 us each, so this bounds the time to well under
+#: a minute whatever the formulas ask.
+MAX_WORK = 10_000_000
+_work = [0]
+
+
+def reset_work() -> None:
+    """Start a new evaluation's count of elementwise work."""
+    _work[0] = 0
+
+
+def _charge(n: int) -> None:
+    _work[0] += n
+    if _work[0] > MAX_WORK:
+        raise LimitExceeded(f"the formulas need more than {MAX_WORK:,} array elements "
+                            "computed one by one; the harness stops here")
+
+
+def check_size(rows: int, cols: int, what: str) -> None:
+    """Raise :class:`LimitExceeded` for an array of more than MAX_ARRAY_CELLS elements."""
+    if rows * cols > MAX_ARRAY_CELLS:
+        raise LimitExceeded(f"{what} of {rows:,} x {cols:,} cells is larger than the "
+                            f"{MAX_ARRAY_CELLS:,} cells one array may hold here")
 
 # LibreOffice and Excel treat numbers closer than 2**-48 relative as equal; sums of nearly
 # opposite numbers become exactly 0 for the same reason.
@@ -370,6 +406,7 @@ def array_of(rows: list[list[object]]) -> ndarray:
 
 def full(shape: tuple[int, int], value: object) -> ndarray:
     """A 2-D object array filled with one value."""
+    check_size(shape[0], shape[1], "an array")
     out = np.empty(shape, dtype=object)
     out.fill(value)
     return out
@@ -393,6 +430,8 @@ def pick(a: ndarray, i: int, j: int) -> object:
 def resize(a: ndarray, shape: tuple[int, int]) -> ndarray:
     """Broadcast or truncate an array to a shape, padding with #N/A (legacy array formulas)."""
     rows, cols = shape
+    check_size(rows, cols, "an array range")
+    _charge(rows * cols)
     out = np.empty(shape, dtype=object)
     for i in range(rows):
         for j in range(cols):
@@ -408,6 +447,8 @@ def elementwise(fn, args: list, positions: list[int]) -> ndarray:
     """
     arrays = [args[k] for k in positions]
     rows, cols = broadcast_shape(arrays)
+    check_size(rows, cols, "an elementwise result")
+    _charge(rows * cols)
     out = np.empty((rows, cols), dtype=object)
     call = list(args)
     shapes = [a.shape for a in arrays]
