@@ -177,3 +177,18 @@ def test_buildout_extremes(final_gw, cumulative_gw):
         years, gw = m.buildout_curve(final_gw, cumulative_gw, 2000, 2000 + n - 1)
         assert gw[-1] == pytest.approx(final_gw, rel=1e-12)
         assert gw.sum() == pytest.approx(cumulative_gw, rel=1e-9)
+
+
+@pytest.mark.parametrize("rate", [2.2250738585e-313, 1e-12, 1e-9, 2e-9, 1e-7])
+def test_annuity_and_retention_keep_full_precision_for_tiny_rates(rate):
+    # fractional lives take the closed forms; a subnormal rate once lost bits to underflow
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 400
+        i, n = Decimal(rate), Decimal(4.5)
+        crf = float(i / (1 - (1 + i) ** (-n)))
+        kept = float((1 - (1 - i) ** n) / (n * i))
+    assert m.capital_recovery_factor(rate, 4.5) == pytest.approx(crf, rel=4e-16)
+    from xlmodel.model.costs import _mean_retention
+    assert float(_mean_retention(np.array(rate), np.array(4.5))) == pytest.approx(kept, rel=4e-16)

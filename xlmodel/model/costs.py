@@ -45,6 +45,9 @@ def capital_recovery_factor(discount_rate, life_years):
 
 #: Longest whole life summed term by term; longer (or fractional) lives use logarithms.
 _MAX_WHOLE_YEARS = 1024
+#: Below this rate x life, the closed forms take their two-term series: its first dropped
+#: term is (i n)^2 / 12 relative, under 1e-17.
+_SERIES_BELOW = 1e-8
 
 
 def _whole_years(n):
@@ -105,7 +108,10 @@ def _crf(i, n):
     def other(n):
         with np.errstate(divide="ignore", invalid="ignore"):
             annuity = i / -pm.expm1(-n * pm.log1p(i))
-        return np.where(i == 0, 1.0 / n, annuity)
+        # where i n is tiny (i subnormal, say), the series 1/n + i (n + 1) / (2n) is exact to
+        # the last bit, and the quotient above would have lost bits to underflow
+        series = 1.0 / n + i * (n + 1.0) / (2.0 * n)
+        return np.where(i * n < _SERIES_BELOW, series, annuity)
 
     return _split_whole(n, whole, other)
 
@@ -136,7 +142,8 @@ def _mean_retention(loss, n):
     def other(n):
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = -pm.expm1(n * pm.log1p(-loss)) / (n * loss)
-        return np.where(loss == 0, 1.0, mean)
+        # tiny losses: the series 1 - loss (n - 1) / 2, as for the annuity above
+        return np.where(loss * n < _SERIES_BELOW, 1.0 - loss * (n - 1.0) / 2.0, mean)
 
     return _split_whole(n, whole, other)
 
