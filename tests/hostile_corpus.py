@@ -68,10 +68,11 @@ def rows(*cells_by_row: tuple[int, list[str]]) -> str:
     return "".join(f'<row r="{r}">{"".join(cs)}</row>' for r, cs in cells_by_row)
 
 
-def package(path: Path, sheets: dict[str, str | bytes], *, names: str = "",
+def package(path: Path, sheets: dict[str, str | bytes | None], *, names: str = "",
             strings: list[str] | None = None, dynamic: bool = False,
             replace: dict[str, bytes] | None = None) -> Path:
-    """A minimal SpreadsheetML package; ``names`` is the raw ``<definedNames>`` content."""
+    """A minimal SpreadsheetML package; ``names`` is the raw ``<definedNames>`` content, and a
+    sheet whose body is None has no part in the zip."""
     overrides = [f'<Override PartName="/xl/workbook.xml" ContentType="{MAIN_CT}"/>']
     rels, tags, parts = [], [], {}
     for i, (name, body) in enumerate(sheets.items(), start=1):
@@ -80,6 +81,8 @@ def package(path: Path, sheets: dict[str, str | bytes], *, names: str = "",
         rels.append(f'<Relationship Id="rId{i}" Type="{R}/worksheet" '
                     f'Target="worksheets/sheet{i}.xml"/>')
         tags.append(f'<sheet name="{esc(name)}" sheetId="{i}" r:id="rId{i}"/>')
+        if body is None:
+            continue
         data = body if isinstance(body, bytes) else body.encode()
         parts[part] = (f'<worksheet xmlns="{NS}"><sheetData>'.encode() + data
                        + b"</sheetData></worksheet>")

@@ -25,6 +25,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.hostile_corpus import package
+
 try:
     import resource
 except ImportError:  # not on Windows: the memory cap is then not applied
@@ -117,41 +119,6 @@ def assert_refused(run: Run, path: Path, reason: str, prefix: str = r"xlmodel ch
 # --------------------------------------------------------------------------------------
 # Building hostile packages
 # --------------------------------------------------------------------------------------
-
-
-def package(path: Path, sheets: dict[str, bytes | None],
-            replace: dict[str, bytes] | None = None) -> Path:
-    """A minimal SpreadsheetML package; a sheet whose body is None has no part in the zip."""
-    overrides = [f'<Override PartName="/xl/workbook.xml" ContentType="{MAIN_CT}"/>']
-    rels, tags, parts = [], [], {}
-    for i, (name, body) in enumerate(sheets.items(), start=1):
-        part = f"xl/worksheets/sheet{i}.xml"
-        overrides.append(f'<Override PartName="/{part}" ContentType="{SHEET_CT}"/>')
-        rels.append(f'<Relationship Id="rId{i}" Type="{R}/worksheet" '
-                    f'Target="worksheets/sheet{i}.xml"/>')
-        tags.append(f'<sheet name="{name}" sheetId="{i}" r:id="rId{i}"/>')
-        if body is not None:
-            parts[part] = SHEET_HEAD + body + SHEET_TAIL
-    parts = {
-        "[Content_Types].xml": (
-            f'<Types xmlns="{CT}"><Default Extension="rels" ContentType="application/'
-            'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" '
-            f'ContentType="application/xml"/>{"".join(overrides)}</Types>').encode(),
-        "_rels/.rels": (
-            f'<Relationships xmlns="{PKG_R}"><Relationship Id="rId1" '
-            f'Type="{R}/officeDocument" Target="xl/workbook.xml"/></Relationships>').encode(),
-        "xl/workbook.xml": (
-            f'<workbook xmlns="{NS}" xmlns:r="{R}"><sheets>{"".join(tags)}</sheets>'
-            "</workbook>").encode(),
-        "xl/_rels/workbook.xml.rels": (
-            f'<Relationships xmlns="{PKG_R}">{"".join(rels)}</Relationships>').encode(),
-        **parts,
-        **(replace or {}),
-    }
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in parts.items():
-            zf.writestr(name, data)
-    return path
 
 
 def add_streamed_member(path: Path, name: str, chunks: Iterable[bytes], level: int = 1) -> None:
