@@ -281,6 +281,19 @@ def _first_line(exc: BaseException) -> str:
     return (lines[0] if lines else "(no message)")[:200]
 
 
+def _accepted(what: str, text: str, setter, *args) -> bool:
+    """``setter(*args)``; False when IronCalc refuses the formula (an ordinary exception: the
+    cell keeps its value); any other failure, a Rust panic included, is one WorkbookError."""
+    def attempt():
+        try:
+            setter(*args)
+        except Exception:  # noqa: BLE001 - refused by the engine
+            return False
+        return True
+
+    return _guarded(f"setting {what} {text[:60]!r}", attempt)
+
+
 class _Model:
     """An IronCalc model with every call guarded."""
 
@@ -313,29 +326,12 @@ class _Model:
 
     def formula(self, sheet: int, row: int, col: int, text: str) -> bool:
         """Set a formula; False when IronCalc refuses it (an ordinary exception)."""
-        try:
-            self.m.update_cell_with_formula(sheet, row, col, text)
-        except Exception:  # noqa: BLE001 - refused by the engine: the cell keeps its value
-            return False
-        except BaseException as exc:  # noqa: BLE001
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            raise WorkbookError(f"the formula engine failed on formula {text[:60]!r}: "
-                                f"{type(exc).__name__}: {_first_line(exc)}") from None
-        return True
+        return _accepted("formula", text, self.m.update_cell_with_formula, sheet, row, col, text)
 
     def array_formula(self, sheet: int, rect, text: str) -> bool:
         r1, c1, r2, c2 = rect
-        try:
-            self.m.set_user_array_formula(sheet, r1, c1, c2 - c1 + 1, r2 - r1 + 1, text)
-        except Exception:  # noqa: BLE001
-            return False
-        except BaseException as exc:  # noqa: BLE001
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                raise
-            raise WorkbookError(f"the formula engine failed on array formula {text[:60]!r}: "
-                                f"{type(exc).__name__}: {_first_line(exc)}") from None
-        return True
+        return _accepted("array formula", text, self.m.set_user_array_formula,
+                         sheet, r1, c1, c2 - c1 + 1, r2 - r1 + 1, text)
 
     def evaluate(self) -> None:
         _guarded("recalculating", self.m.evaluate)

@@ -287,18 +287,23 @@ def to_pdf(path: str | os.PathLike, dest: str | os.PathLike, *, timeout: float =
     return dest
 
 
-def pdf_word_heights(pdf: str | os.PathLike, *, timeout: float = 60) -> list[list[float]]:
-    """The height [pt] of every word's box on each page of a PDF (poppler's pdftotext -bbox):
-    a measure of how large the printed text is."""
+def _pdftotext(pdf: str | os.PathLike, option: str, timeout: float) -> str:
+    """What poppler's ``pdftotext OPTION`` prints for a PDF."""
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:
         raise WorkbookError("poppler's pdftotext not found on PATH")
     with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
         work = Path(tmp)
-        out = work / "words.html"
-        _run([pdftotext, "-bbox", str(Path(pdf).resolve()), str(out)], work,
+        out = work / "out.txt"
+        _run([pdftotext, option, str(Path(pdf).resolve()), str(out)], work,
              time.monotonic() + timeout, timeout, "pdftotext")
-        html = out.read_text(encoding="utf-8", errors="replace")
+        return out.read_text(encoding="utf-8", errors="replace")
+
+
+def pdf_word_heights(pdf: str | os.PathLike, *, timeout: float = 60) -> list[list[float]]:
+    """The height [pt] of every word's box on each page of a PDF (poppler's pdftotext -bbox):
+    a measure of how large the printed text is."""
+    html = _pdftotext(pdf, "-bbox", timeout)
     box = re.compile(r'<word [^>]*yMin="([-\d.]+)"[^>]*yMax="([-\d.]+)"')
     return [[float(b) - float(a) for a, b in box.findall(page)]
             for page in html.split("<page ")[1:]]
@@ -306,15 +311,7 @@ def pdf_word_heights(pdf: str | os.PathLike, *, timeout: float = 60) -> list[lis
 
 def pdf_page_texts(pdf: str | os.PathLike, *, timeout: float = 60) -> list[str]:
     """The text of each page of a PDF, laid out as printed (poppler's pdftotext)."""
-    pdftotext = shutil.which("pdftotext")
-    if pdftotext is None:
-        raise WorkbookError("poppler's pdftotext not found on PATH")
-    with tempfile.TemporaryDirectory(prefix="xlmodel-lo-", ignore_cleanup_errors=True) as tmp:
-        work = Path(tmp)
-        out = work / "text.txt"
-        _run([pdftotext, "-layout", str(Path(pdf).resolve()), str(out)], work,
-             time.monotonic() + timeout, timeout, "pdftotext")
-        text = out.read_text(encoding="utf-8", errors="replace")
+    text = _pdftotext(pdf, "-layout", timeout)
     pages = text.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
