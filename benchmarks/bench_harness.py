@@ -58,7 +58,7 @@ import json, sys, time
 import numpy as np
 import formulas
 from formulas.functions import wrap_func
-from xlmodel.catalogue import invoke
+from xlmodel.functions.catalogue import invoke
 
 def scalar(name):
     def run(*args):
@@ -87,7 +87,7 @@ print(json.dumps({"load": t1 - t0, "calc": t2 - t1, "values": values}))
 FORMUALIZER_CHILD = """
 import json, sys, time
 import formualizer
-from xlmodel.catalogue import invoke
+from xlmodel.functions.catalogue import invoke
 
 def scalar(name):
     def run(*args):

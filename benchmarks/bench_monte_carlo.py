@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from xlmodel import model as m
-from xlmodel.inputs import get_scenario, ranges, whole_draw_inputs
+from xlmodel.model.inputs import get_scenario, ranges, whole_draw_inputs
 
 
 def main(draws: int = 1_000_000, loop: bool = False, repeats: int = 7) -> None:

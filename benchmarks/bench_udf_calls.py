@@ -20,8 +20,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "udfs")]
 import xlmodel_udfs  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
-from xlmodel import catalogue  # noqa: E402
-from xlmodel.catalogue import invoke  # noqa: E402
+from xlmodel.functions import catalogue  # noqa: E402
+from xlmodel.functions.catalogue import invoke  # noqa: E402
 
 N = 10_000
 

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 import xlmodel
-from xlmodel.catalogue import invoke
 from xlmodel.errors import ExcelError
-from xlmodel.inputs import INPUTS, SCENARIOS
+from xlmodel.functions.catalogue import invoke
+from xlmodel.model.inputs import INPUTS, SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = [s.name for s in SCENARIOS]
@@ -29,7 +29,7 @@ def one(name, *args):
 
 def test_import_xlmodel_does_not_load_pandas():
     # the Excel runtimes import xlmodel with numpy only
-    code = "import sys, xlmodel, xlmodel.catalogue; print('pandas' in sys.modules)"
+    code = "import sys, xlmodel, xlmodel.functions.catalogue; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from xlmodel import reference
-from xlmodel.catalogue import FUNCTIONS, get_function, invoke
 from xlmodel.errors import ExcelError
-from xlmodel.excel_call import CallError
-from xlmodel.xlwings_module import module_source
+from xlmodel.excel.udf_module import module_source
+from xlmodel.functions import reference
+from xlmodel.functions.calling import CallError
+from xlmodel.functions.catalogue import FUNCTIONS, get_function, invoke
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -225,8 +225,8 @@ def test_readme_function_reference_is_generated_from_the_catalogue():
 
 
 def test_readme_summary_and_scenarios_are_current():
-    from xlmodel.headline import all_headlines, format_table
-    from xlmodel.inputs import SCENARIOS
+    from xlmodel.model.headline import all_headlines, format_table
+    from xlmodel.model.inputs import SCENARIOS
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert format_table(all_headlines()) in readme, "paste `xlmodel summary` into README.md"
@@ -238,7 +238,7 @@ def test_catalogue_imports_nothing_heavier_than_numpy():
     import subprocess
     import sys
 
-    code = ("import sys, xlmodel.catalogue, xlmodel.xlwings_adapter; "
+    code = ("import sys, xlmodel.functions.catalogue, xlmodel.excel.runtime; "
             "print(sorted(m for m in ('pandas', 'openpyxl', 'xlwings', 'scipy') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -247,7 +247,7 @@ def test_catalogue_imports_nothing_heavier_than_numpy():
 
 
 def test_sensitivity_works_for_every_scenario():
-    from xlmodel.inputs import SCENARIOS
+    from xlmodel.model.inputs import SCENARIOS
 
     for s in SCENARIOS:
         mc = invoke("MONTE_CARLO", s.name, None, 400.0, None, 5000.0)

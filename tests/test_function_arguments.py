@@ -9,10 +9,10 @@ import math
 import numpy as np
 import pytest
 
-from xlmodel.catalogue import invoke
 from xlmodel.errors import ExcelError
-from xlmodel.excel_call import CallError, serial_number
-from xlmodel.xlwings_adapter import call
+from xlmodel.excel.runtime import call
+from xlmodel.functions.calling import CallError, serial_number
+from xlmodel.functions.catalogue import invoke
 
 
 def error_of(name, *args) -> ExcelError:
@@ -63,7 +63,7 @@ def test_a_blank_duplicate_gives_nothing_and_is_no_conflict():
     (np.datetime64("2025-01-01T06:00"), 45658.25),
 ])
 def test_a_date_is_its_excel_serial_number(value, serial):
-    from xlmodel.excel_call import number_or_error
+    from xlmodel.functions.calling import number_or_error
 
     assert number_or_error("x", value) == serial
 

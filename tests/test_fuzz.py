@@ -6,10 +6,10 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xlmodel import xlwings_adapter
-from xlmodel.catalogue import FUNCTIONS, invoke
 from xlmodel.errors import EXCEL_ERROR_CODES, ExcelError
-from xlmodel.excel_call import CallError
+from xlmodel.excel import runtime
+from xlmodel.functions.calling import CallError
+from xlmodel.functions.catalogue import FUNCTIONS, invoke
 
 from .test_officejs import run_officejs
 
@@ -65,7 +65,7 @@ def test_classic_adapter_returns_cells_or_error_text(fn, args):
     args = args[:len(fn.args)]
     if fn.name == "MONTE_CARLO" and len(args) > 4:
         args[4] = 1000
-    out = xlwings_adapter.call(fn.name, *args)
+    out = runtime.call(fn.name, *args)
     for row in out:
         for c in row:
             assert type(c) in (float, str, bool), repr(c)

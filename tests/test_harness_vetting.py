@@ -133,12 +133,12 @@ def test_our_function_inside_a_defined_name_is_checked(tmp_path):
 
 
 def test_a_function_that_raises_is_refused_not_reported(tmp_path, monkeypatch):
-    from xlmodel import udf_bridge
+    from xlmodel.functions import spellings
 
     def broken(name, *args):
         raise RuntimeError("a defect")
 
-    monkeypatch.setattr(udf_bridge, "invoke", broken)
+    monkeypatch.setattr(spellings, "invoke", broken)
     path = one(tmp_path / "w.xlsx", cell("A1", 1.0, "ANNUALIZED_TOKEN_RETURN(1)"))
     for mode in ("local", "full"):
         with pytest.raises(WorkbookError, match=r"S!A1: the engine failed .*a defect"):

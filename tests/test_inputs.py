@@ -6,7 +6,7 @@ import pytest
 
 from xlmodel import model as m
 from xlmodel.errors import InputError
-from xlmodel.inputs import INPUTS, SCENARIOS, get_input, get_scenario, resolve
+from xlmodel.model.inputs import INPUTS, SCENARIOS, get_input, get_scenario, resolve
 
 # The defaults of design/model.md §6, written out again here.
 PUBLISHED_DEFAULTS = {

@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xlmodel import model as m
-from xlmodel.catalogue import invoke
 from xlmodel.errors import ExcelError, InputError
-from xlmodel.excel_call import CallError
-from xlmodel.inputs import INPUTS, SCENARIOS, get_input, get_scenario, ranges
+from xlmodel.functions.calling import CallError
+from xlmodel.functions.catalogue import invoke
+from xlmodel.model.inputs import INPUTS, SCENARIOS, get_input, get_scenario, ranges
 from xlmodel.model.required import COMPARED
 
 # --- Wright's law over cumulative mass (§8) ----------------------------------------------------

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from xlmodel import model as m
-from xlmodel.inputs import get_scenario
+from xlmodel.model.inputs import get_scenario
 
 
 def test_essay_halving_every_year_means_100_percent_hurdle():

@@ -8,9 +8,9 @@ import pytest
 
 from xlmodel import model as m
 from xlmodel.errors import InputError
-from xlmodel.inputs import get_scenario, ranges, whole_draw_inputs
 from xlmodel.model import uncertainty as mc
 from xlmodel.model.costs import _crf, _geometric_sum, _mean_retention
+from xlmodel.model.inputs import get_scenario, ranges, whole_draw_inputs
 
 
 def _textbook_triangular(u, low, mode, high):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from xlmodel.catalogue import FUNCTIONS
-from xlmodel.xlwings_module import write_lite_bundle
+from xlmodel.excel.udf_module import write_lite_bundle
+from xlmodel.functions.catalogue import FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = Path(__file__).with_name("officejs_driver.py")

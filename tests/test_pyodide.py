@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from tests import runtimes
-from xlmodel.catalogue import FUNCTIONS
-from xlmodel.xlwings_module import write_lite_bundle
+from xlmodel.excel.udf_module import write_lite_bundle
+from xlmodel.functions.catalogue import FUNCTIONS
 
 DRIVER = Path(__file__).with_name("pyodide_driver.mjs")
 NUM = {"type": "Error", "errorType": "Num"}

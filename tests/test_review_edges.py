@@ -10,8 +10,8 @@ import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
 from xlmodel import harness, ooxml
-from xlmodel.catalogue import invoke
 from xlmodel.errors import ExcelError
+from xlmodel.functions.catalogue import invoke
 
 
 def cli(*args):

@@ -5,7 +5,7 @@ import pytest
 
 from xlmodel import model as m
 from xlmodel.errors import InputError
-from xlmodel.inputs import get_scenario, ranges
+from xlmodel.model.inputs import get_scenario, ranges
 from xlmodel.model.uncertainty import triangular_draws
 
 

@@ -16,11 +16,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xlmodel.catalogue import FUNCTIONS, function_names
 from xlmodel.errors import ExcelError
-from xlmodel.generator.build import TEMPLATES, build_all, lint
-from xlmodel.generator.economics import CLAIMS
-from xlmodel.inputs import INPUTS, SCENARIOS
+from xlmodel.functions.catalogue import FUNCTIONS, function_names
 from xlmodel.libreoffice import (
     _calls_udf,
     pdf_page_texts,
@@ -30,6 +27,9 @@ from xlmodel.libreoffice import (
     require_soffice,
     to_pdf,
 )
+from xlmodel.model.inputs import INPUTS, SCENARIOS
+from xlmodel.template.build import TEMPLATES, build_all, lint
+from xlmodel.template.economics import CLAIMS
 
 from .test_portable import reduced_cpu_features
 
@@ -199,7 +199,7 @@ def test_every_claim_has_a_place_and_every_function_is_documented():
 
 
 def test_lint_accepts_the_templates_and_catches_what_the_harness_cannot_read():
-    from xlmodel.generator.economics import build
+    from xlmodel.template.economics import build
 
     book = build()
     assert lint(book) == []
@@ -237,7 +237,7 @@ def test_no_formula_in_the_committed_workbook_types_a_number_but_0_1_100():
                                      "=tokens_per_joule*31557600", "=IF(A1>2,1,0)",
                                      "=pue-1E-300"])
 def test_lint_refuses_numbers_typed_into_formulas(formula):
-    from xlmodel.generator.economics import build
+    from xlmodel.template.economics import build
 
     book = build()
     book.wb["Model"]["H1"] = formula
@@ -247,8 +247,8 @@ def test_lint_refuses_numbers_typed_into_formulas(formula):
 
 def test_build_refuses_a_template_that_fails_the_lint(tmp_path, monkeypatch):
     from xlmodel.errors import WorkbookError
-    from xlmodel.generator import build as build_mod
-    from xlmodel.generator import economics
+    from xlmodel.template import build as build_mod
+    from xlmodel.template import economics
 
     def with_literal():
         book = economics.build()
@@ -264,7 +264,7 @@ def test_build_refuses_a_template_that_fails_the_lint(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["crossover_year", "Breakeven_Launch_Cost", "sum", "rate"])
 def test_lint_refuses_a_defined_name_that_spells_a_function(name):
     """LibreOffice reads CROSSOVER_YEAR(...) as the name crossover_year (Err:509)."""
-    from xlmodel.generator.economics import build
+    from xlmodel.template.economics import build
 
     book = build()
     book.define(name, "Model", "$H$1")
@@ -339,8 +339,8 @@ SCENARIO_NAMES = [sc.name for sc in SCENARIOS]
 
 def _build_scenario(name: str, outdir: Path) -> Path:
     """The template built with the Inputs sheet's scenario set to ``name``, values cached."""
-    from xlmodel.generator import build as build_mod
-    from xlmodel.generator import economics
+    from xlmodel.template import build as build_mod
+    from xlmodel.template import economics
 
     saved = build_mod.TEMPLATES[economics.NAME]
     build_mod.TEMPLATES[economics.NAME] = functools.partial(economics.build, name)
@@ -536,7 +536,7 @@ def test_libreoffice_without_the_add_in_counts_python_errors_as_failures():
 def test_check_cells_fail_on_an_error_unless_both_sides_give_n_a(tmp_path):
     """The check formula, computed by LibreOffice on hand-made pairs."""
     require_soffice()
-    from xlmodel.generator.writer import check_formula
+    from xlmodel.template.writer import check_formula
 
     pairs = [(2, 2, 0), (2, 3, 1 / 3), (0, 0, 0), ("=NA()", "=NA()", 0), ("=NA()", 5, 1),
              (5, "=NA()", 1), ("=1/0", "=1/0", 1), ("=1/0", 5, 1), (5, "=SQRT(-1)", 1),
@@ -562,7 +562,7 @@ def as_value(v):
 
 def test_build_is_atomic_on_failure(tmp_path, monkeypatch):
     from xlmodel import ooxml
-    from xlmodel.generator import build as build_mod
+    from xlmodel.template import build as build_mod
 
     target = tmp_path / "out"
     build_all(target)

@@ -39,8 +39,8 @@ def conn(server):
 
 
 def test_serves_manifest_metadata_and_javascript(server, conn):
-    from xlmodel.catalogue import FUNCTIONS
-    from xlmodel.server import MANIFEST_ID
+    from xlmodel.excel.server import MANIFEST_ID
+    from xlmodel.functions.catalogue import FUNCTIONS
 
     status, ctype, manifest = conn.get("/manifest.xml")
     assert status == 200 and manifest.startswith("<?xml")
@@ -203,7 +203,7 @@ def test_the_addins_own_javascript_against_the_server(server, tmp_path):
     each function called through what it registers with CustomFunctions.associate."""
     from pathlib import Path
 
-    from xlmodel.catalogue import FUNCTIONS
+    from xlmodel.functions.catalogue import FUNCTIONS
 
     calls = [
         ["BREAKEVEN_LAUNCH_COST", [[["essay"]]]],

@@ -1,14 +1,14 @@
 """xlmodel's Excel functions, for classic xlwings, xlwings Lite and xlwings Server.
 
-Generated from the function catalogue (xlmodel/catalogue.py) by `xlmodel udfs`: edit the
+Generated from the function catalogue (xlmodel/functions/catalogue.py) by `xlmodel udfs`: edit the
 catalogue, not this file. Each function hands its arguments to the catalogue, which checks
 them and returns numbers, spilled arrays or Excel error values.
 """
 
 import xlwings as xw
 
-from xlmodel.xlwings_adapter import call as _call
-from xlmodel.xlwings_adapter import missing as _missing
+from xlmodel.excel.runtime import call as _call
+from xlmodel.excel.runtime import missing as _missing
 
 
 def __getattr__(name):

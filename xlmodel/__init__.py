@@ -1,9 +1,11 @@
 """xlmodel: the economics of AI compute, on Earth and in orbit, as Excel functions.
 
-Layers, each depending only on those before it: :mod:`xlmodel.model` (pure numpy),
-:mod:`xlmodel.inputs` (sourced defaults and scenarios), :mod:`xlmodel.catalogue` (the Excel
-functions), then the adapters: the xlwings module, the workbook generator, the harness, the CLI,
-and :mod:`xlmodel.api`, the model from Python as pandas objects:
+Floors, each importing only those below it (ARCHITECTURE.md): :mod:`xlmodel.model` (the
+equations, inputs and scenarios, pure numpy), :mod:`xlmodel.functions` (the Excel functions),
+:mod:`xlmodel.formula` (Excel's formula language), :mod:`xlmodel.workbook` (the OOXML package),
+:mod:`xlmodel.excel` (the xlwings runtimes), :mod:`xlmodel.template` (the template workbooks),
+:mod:`xlmodel.harness` (``xlmodel check``), and on top the CLI and :mod:`xlmodel.api`, the
+model from Python as pandas objects:
 
 >>> import xlmodel
 >>> xlmodel.summary()                     # headline figures of every scenario

@@ -24,12 +24,12 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from xlmodel import catalogue
 from xlmodel import model as m
 from xlmodel.errors import InputError
-from xlmodel.excel_call import CallError
-from xlmodel.headline import headline
-from xlmodel.inputs import INPUTS, SCENARIOS, get_input, whole_draw_inputs
+from xlmodel.functions import catalogue
+from xlmodel.functions.calling import CallError
+from xlmodel.model.headline import headline
+from xlmodel.model.inputs import INPUTS, SCENARIOS, get_input, whole_draw_inputs
 
 __all__ = [
     "call",

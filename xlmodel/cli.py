@@ -16,7 +16,7 @@ from pathlib import Path
 
 from xlmodel import __version__
 from xlmodel.errors import InputError, WorkbookError
-from xlmodel.headline import all_headlines, format_table
+from xlmodel.model.headline import all_headlines, format_table
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -31,7 +31,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from xlmodel.generator.build import TEMPLATES, build_all
+    from xlmodel.template.build import TEMPLATES, build_all
 
     unknown = [n for n in args.templates if n not in TEMPLATES]
     if unknown:
@@ -48,7 +48,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from xlmodel.catalogue import function_names
+    from xlmodel.functions.catalogue import function_names
     from xlmodel.libreoffice import find_soffice, render_pngs
 
     if find_soffice() is None:
@@ -209,7 +209,7 @@ def _writable_folder(folder: Path) -> None:
 
 
 def _udfs(args: argparse.Namespace) -> int:
-    from xlmodel.xlwings_module import MODULE_NAME, write_module
+    from xlmodel.excel.udf_module import MODULE_NAME, write_module
 
     folder = _output_folder(args.folder, f"{MODULE_NAME}.py")
     print(f"wrote {write_module(folder)}")
@@ -217,7 +217,7 @@ def _udfs(args: argparse.Namespace) -> int:
 
 
 def _lite(args: argparse.Namespace) -> int:
-    from xlmodel.xlwings_module import write_lite_bundle
+    from xlmodel.excel.udf_module import write_lite_bundle
 
     for path in write_lite_bundle(_output_folder(args.folder, "main.py and requirements.txt")):
         print(f"wrote {path}")
@@ -227,7 +227,7 @@ def _lite(args: argparse.Namespace) -> int:
 
 
 def _functions(args: argparse.Namespace) -> int:
-    from xlmodel import reference
+    from xlmodel.functions import reference
 
     if args.markdown:
         print(reference.markdown())
@@ -383,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", nargs="?", default="xlwings-lite",
                    help="folder to write them into")
     p.set_defaults(func=_lite)
-    from xlmodel.server import add_parser as _server_parser
+    from xlmodel.excel.server import add_parser as _server_parser
     _server_parser(sub)
     return parser
 

@@ -295,7 +295,7 @@ def _array_size(text: str) -> None:
 def _names_calling_ours(data: ooxml.WorkbookData) -> tuple[set[str], set[str]]:
     """Defined names whose formulas call one of our functions, directly or through other
     names (upper-case), and every function the names call."""
-    from xlmodel import udf_bridge
+    from xlmodel.functions import spellings
 
     texts = {n.name.upper(): n.text for n in data.defined_names}
     called, ours = set(), set()
@@ -303,7 +303,7 @@ def _names_calling_ours(data: ooxml.WorkbookData) -> tuple[set[str], set[str]]:
         if _may_call_ours(text):
             names = _called_names(text, f"defined name {name}")
             called.update(names)
-            if any(udf_bridge.catalogue_name(n) for n in names):
+            if any(spellings.catalogue_name(n) for n in names):
                 ours.add(name)
     for _ in range(len(texts)):  # names that use such names, to a fixed point
         grown = {n for n, t in texts.items() if n not in ours and _mentions(t, ours)}
@@ -361,7 +361,7 @@ def _our_names_re():
     if not _NAMES:
         import re
 
-        from xlmodel.catalogue import FUNCTIONS
+        from xlmodel.functions.catalogue import FUNCTIONS
 
         names = sorted((f.name for f in FUNCTIONS), key=len, reverse=True)
         # upper-cased text and a case-sensitive pattern: ten times faster than IGNORECASE
@@ -385,9 +385,9 @@ def load(path: str | os.PathLike[str], mode: str = "full", **limits) -> _Loaded:
 def from_data(data: ooxml.WorkbookData, mode: str = "full",
               max_cells: int = MAX_CELLS) -> _Loaded:
     """:func:`load` for a workbook the reader has already read."""
-    from xlmodel import udf_bridge
     from xlmodel.formula import Engine, Formula
     from xlmodel.formula.parser import RegionTooLarge
+    from xlmodel.functions import spellings
 
     big_names: dict = {}  # names whose ranges are too large to evaluate -> why
     texts = {}
@@ -420,7 +420,7 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full",
             # (the engine parses these cells: one it cannot read is refused, _unreadable)
             names = _called_names(cell.formula)
             called.update(names)
-            ours = any(udf_bridge.catalogue_name(n) for n in names)
+            ours = any(spellings.catalogue_name(n) for n in names)
         ours = ours or _mentions(cell.formula, our_names)
         try:
             _vet(cell.formula, where, ours)
@@ -448,7 +448,7 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full",
     local_names = {(n.scope, n.name): n.text for n in data.defined_names if not n.workbook_scoped}
     engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
                     local_names=local_names, max_spill=max_cells)
-    udf_bridge.register(engine, called)
+    spellings.register(engine, called)
     if fixed_keys:
         from xlmodel.fixes import FIXES
 

@@ -46,8 +46,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.common import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import fromstring as _defused_fromstring
 
-from xlmodel.cellrefs import column_letters, column_number
 from xlmodel.errors import EXCEL_ERROR_CODES, ExcelError, WorkbookError
+from xlmodel.formula.cellrefs import column_letters, column_number
 
 __all__ = [
     "Cell",

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from xlmodel import ooxml
-from xlmodel.cellrefs import column_letters
+from xlmodel.formula.cellrefs import column_letters
 
 REL_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
 #: Most tables read from one workbook.

@@ -1,4 +1,11 @@
-"""A formula engine for saved workbooks: tokenizer, parser, compiled closures, native functions.
+"""Floor 3, Excel's formula language: cell references, tokenizer, parser, the vetting of
+untrusted formulas, and the local formula engine (compiled closures, native functions).
+
+Owns everything that reads formula text. The harness uses it for local mode and to vet every
+formula before any engine sees it; the template uses its lint on every formula it writes.
+
+May import: :mod:`xlmodel.errors` and numpy. It knows no function of ours: the harness
+registers them (:mod:`xlmodel.functions.spellings`).
 
 Typical use::
 

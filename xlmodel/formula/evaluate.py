@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from xlmodel.cellrefs import column_number
 from xlmodel.errors import ExcelError, WorkbookError
 from xlmodel.formula import functions as fn_lib
+from xlmodel.formula.cellrefs import column_number
 from xlmodel.formula.functions import FunctionSpec, power, spec_for
 from xlmodel.formula.parser import (
     MAX_NESTING,

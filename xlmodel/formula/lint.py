@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from xlmodel.cellrefs import column_number
+from xlmodel.formula.cellrefs import column_number
 from xlmodel.formula.functions import FUNCTIONS, SPECIAL_FORMS
 from xlmodel.formula.parser import Call, NameNode, RefNode, SpillNode, parse, strip_prefix, walk
 from xlmodel.formula.tokenizer import FormulaError, tokenize

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from xlmodel.cellrefs import column_number
 from xlmodel.errors import EXCEL_ERROR_CODES, WorkbookError
+from xlmodel.formula.cellrefs import column_number
 from xlmodel.formula.values import MAX_COL, MAX_ROW
 
 

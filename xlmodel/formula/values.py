@@ -16,8 +16,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 
-from xlmodel.cellrefs import column_letters
 from xlmodel.errors import ExcelError, WorkbookError
+from xlmodel.formula.cellrefs import column_letters
 
 ndarray = np.ndarray
 

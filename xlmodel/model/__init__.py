@@ -1,7 +1,16 @@
-"""The economic model: pure numpy functions of named inputs, no Excel.
+"""Floor 1, the economic model: pure numpy functions of named inputs, no Excel.
+
+Owns the equations (one module per part of the model: time value of compute, costs on Earth
+and in orbit, launch learning, build-out, deployment mass and cadence, what must be true,
+uncertainty), the sourced inputs and scenarios (:mod:`~xlmodel.model.inputs`) and the
+headline figures (:mod:`~xlmodel.model.headline`).
 
 Each function broadcasts like a ufunc and checks its domain, raising
 :class:`xlmodel.errors.InputError` naming the argument and the rule.
+
+May import: :mod:`xlmodel.errors` and numpy, nothing else of xlmodel or of Excel (no
+openpyxl, xlwings or pandas): it runs unchanged in Pyodide, and its transcendental functions
+are the CPU-independent ones of :mod:`~xlmodel.model.portable`.
 """
 
 from .buildout import buildout_curve, buildout_growth_factor, buildout_growth_rate

@@ -107,7 +107,7 @@ def required_input(input_name: str, inputs: Mapping[str, object],
     Parameters
     ----------
     input_name : str
-        An input of :mod:`xlmodel.inputs` (its exact name).
+        An input of :mod:`xlmodel.model.inputs` (its exact name).
     inputs : mapping
         A full input set; every input of the orbital and terrestrial cost is needed.
     launch_cost_per_kg : float, optional
@@ -396,7 +396,7 @@ def what_must_be_true(inputs: Mapping[str, object], low: Mapping[str, float] | N
     inputs : mapping
         A full input set.
     low, high : mapping, optional
-        Each input's range (see :func:`xlmodel.inputs.ranges`).
+        Each input's range (see :func:`xlmodel.model.inputs.ranges`).
     launch_cost_per_kg : float, optional
         The launch price [$/kg]; default: the inputs'.
     names : sequence of str, optional

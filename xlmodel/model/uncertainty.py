@@ -1,7 +1,7 @@
 """Sensitivity (tornado) and uncertainty (Monte Carlo) over any model function.
 
 Both work on a model function whose parameters are named like the inputs
-(:mod:`xlmodel.inputs`) and on three mappings of input values: base, low and high. The model
+(:mod:`xlmodel.model.inputs`) and on three mappings of input values: base, low and high. The model
 function is called once, on arrays: one element per variant (tornado) or per draw (Monte
 Carlo), never in a Python loop per draw.
 """

@@ -19,13 +19,14 @@ from openpyxl.styles.numbers import NumberFormat
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.pagebreak import Break
 
-from xlmodel import __version__, reference
-from xlmodel.catalogue import OUTPUTS, invoke
-from xlmodel.inputs import INPUTS, SCENARIOS
+from xlmodel import __version__
+from xlmodel.excel.udf_module import MODULE_NAME
+from xlmodel.functions import reference
+from xlmodel.functions.catalogue import OUTPUTS, invoke
 from xlmodel.model.costs import KWH_PER_W_YEAR, SECONDS_PER_YEAR, TOKENS_PER_MTOK
 from xlmodel.model.deploy import _WHOLE_EPS as WHOLE_TOLERANCE
+from xlmodel.model.inputs import INPUTS, SCENARIOS
 from xlmodel.model.launch import _YEAR_EPS as YEAR_TOLERANCE
-from xlmodel.xlwings_module import MODULE_NAME
 
 from .writer import CHECK_TOLERANCE, FORMATS, Book, SheetWriter, check_formula
 

@@ -7,8 +7,8 @@ bundle, the template workbooks, the harness and the README's function reference 
 derived from this list; none of them repeats a signature by hand.
 
 Calling convention: :func:`invoke` takes the raw arguments a spreadsheet hands over and
-returns a 2-D list of Excel-safe cells (see :mod:`xlmodel.excel_call`), or raises
-:class:`~xlmodel.excel_call.CallError` when the whole call fails.
+returns a 2-D list of Excel-safe cells (see :mod:`xlmodel.functions.calling`), or raises
+:class:`~xlmodel.functions.calling.CallError` when the whole call fails.
 
 This module imports nothing heavier than numpy, so it also runs under Pyodide (xlwings Lite).
 """
@@ -23,7 +23,7 @@ import numpy as np
 from xlmodel import __version__
 from xlmodel import model as m
 from xlmodel.errors import ExcelError, InputError
-from xlmodel.excel_call import (
+from xlmodel.functions.calling import (
     CallError,
     Elementwise,
     as_grid,
@@ -35,7 +35,7 @@ from xlmodel.excel_call import (
     text,
     to_cells,
 )
-from xlmodel.inputs import (
+from xlmodel.model.inputs import (
     INPUTS,
     get_input,
     get_scenario,
@@ -325,7 +325,7 @@ def _inputs_table(scenario):
 
 
 def _version():
-    from xlmodel.inputs import get_scenario as _scenario
+    from xlmodel.model.inputs import get_scenario as _scenario
 
     # Self-test: the essay's reconstruction must give (19 - 9) x 40 = $400/kg.
     p = m.call_with_inputs(m.breakeven_launch_cost, _scenario("essay").values())

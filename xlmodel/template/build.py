@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xlmodel import ooxml
-from xlmodel.catalogue import FUNCTIONS
 from xlmodel.errors import WorkbookError
 from xlmodel.formula import NATIVE_FUNCTIONS, lint_formula
 from xlmodel.formula.tokenizer import FormulaError, tokenize
+from xlmodel.functions.catalogue import FUNCTIONS
 
 from . import economics
 from .writer import Book

@@ -15,21 +15,21 @@ import io
 import zipfile
 from pathlib import Path
 
-from xlmodel.catalogue import FUNCTIONS, ExcelFunction
+from xlmodel.functions.catalogue import FUNCTIONS, ExcelFunction
 
 MODULE_NAME = "xlmodel_udfs"
 
 _HEADER = '''"""xlmodel's Excel functions, for classic xlwings, xlwings Lite and xlwings Server.
 
-Generated from the function catalogue (xlmodel/catalogue.py) by `xlmodel udfs`: edit the
+Generated from the function catalogue (xlmodel/functions/catalogue.py) by `xlmodel udfs`: edit the
 catalogue, not this file. Each function hands its arguments to the catalogue, which checks
 them and returns numbers, spilled arrays or Excel error values.
 """
 
 import xlwings as xw
 
-from xlmodel.xlwings_adapter import call as _call
-from xlmodel.xlwings_adapter import missing as _missing
+from xlmodel.excel.runtime import call as _call
+from xlmodel.excel.runtime import missing as _missing
 
 
 def __getattr__(name):
@@ -78,16 +78,15 @@ def write_module(folder: Path) -> Path:
 # --- xlwings Lite ----------------------------------------------------------------------------
 
 #: The package modules the functions need: pure Python and numpy, so they run under Pyodide.
-#: The whole model folder goes, so a new model module cannot be left out.
-_LITE_MODULES = (
-    "__init__.py", "errors.py", "inputs.py", "excel_call.py", "catalogue.py",
-    "xlwings_adapter.py",
-)
+#: The model and functions floors go whole, so a new module in either cannot be left out.
+_LITE_MODULES = ("__init__.py", "errors.py", "excel/__init__.py", "excel/runtime.py")
+_LITE_FLOORS = ("model", "functions")
 
 
 def _lite_files(root: Path) -> list[str]:
-    model = sorted(p.relative_to(root).as_posix() for p in (root / "model").glob("*.py"))
-    return [*_LITE_MODULES, *model]
+    floors = sorted(p.relative_to(root).as_posix()
+                    for floor in _LITE_FLOORS for p in (root / floor).glob("*.py"))
+    return [*_LITE_MODULES, *floors]
 
 _LITE_BOOT = '''"""xlmodel's Excel functions for xlwings Lite.
 
@@ -130,7 +129,7 @@ def lite_main_source() -> str:
     """Source of an xlwings Lite ``main.py`` that carries the package and the functions."""
     from xlmodel import __version__
 
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parent.parent
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for rel in _lite_files(root):
@@ -144,10 +143,10 @@ def lite_main_source() -> str:
     boot = _LITE_BOOT.replace("{payload}", wrapped).replace("{version}", tag)
     body = module_source().split("import xlwings as xw", 1)[1]
     return boot + "\nimport xlwings as xw  # noqa: E402" + body.replace(
-        "from xlmodel.xlwings_adapter import call as _call",
-        "from xlmodel.xlwings_adapter import call as _call  # noqa: E402", 1).replace(
-        "from xlmodel.xlwings_adapter import missing as _missing",
-        "from xlmodel.xlwings_adapter import missing as _missing  # noqa: E402", 1)
+        "from xlmodel.excel.runtime import call as _call",
+        "from xlmodel.excel.runtime import call as _call  # noqa: E402", 1).replace(
+        "from xlmodel.excel.runtime import missing as _missing",
+        "from xlmodel.excel.runtime import missing as _missing  # noqa: E402", 1)
 
 
 LITE_REQUIREMENTS = (

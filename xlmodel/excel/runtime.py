@@ -19,9 +19,9 @@ from __future__ import annotations
 import logging
 import os
 
-from xlmodel.catalogue import invoke
 from xlmodel.errors import ExcelError
-from xlmodel.excel_call import CallError
+from xlmodel.functions.calling import CallError
+from xlmodel.functions.catalogue import invoke
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from xlmodel import model as m
-from xlmodel.inputs import SCENARIOS
+from xlmodel.model.inputs import SCENARIOS
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Figure:
 
 
 def headline(values: Mapping[str, float | None]) -> list[Figure]:
-    """Headline figures for a full input set (see :func:`xlmodel.inputs.resolve`)."""
+    """Headline figures for a full input set (see :func:`xlmodel.model.inputs.resolve`)."""
     v = dict(values)
     call = m.call_with_inputs
     halving = {"halving_years": v["hardware_halving_years"],

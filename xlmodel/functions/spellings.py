@@ -13,8 +13,8 @@ import re
 
 import numpy as np
 
-from xlmodel.catalogue import FUNCTIONS, invoke
-from xlmodel.excel_call import CallError
+from xlmodel.functions.calling import CallError
+from xlmodel.functions.catalogue import FUNCTIONS, invoke
 
 _NAMES = {f.name for f in FUNCTIONS}
 _LONGEST_FIRST = sorted(_NAMES, key=len, reverse=True)

@@ -101,7 +101,7 @@ def server_env(project: Path, *, namespace: str = DEFAULT_NAMESPACE, auth: str =
                                    "entraid": '["entraid"]'}[auth],
     })
     # the functions' module must be importable by the server whatever its working folder
-    udfs = Path(__file__).resolve().parents[1] / "udfs"
+    udfs = Path(__file__).resolve().parents[2] / "udfs"
     if (udfs / "xlmodel_udfs.py").is_file():
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(udfs.parent), str(udfs), env.get("PYTHONPATH", "")) if p)
