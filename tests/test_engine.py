@@ -281,3 +281,14 @@ def test_legacy_formulas_intersect_their_ranges_with_their_row(tmp_path):
     assert values[("S", 3, 4)] == 3.0
     assert values[("S", 2, 5)] == 6.0
     assert ("S", 3, 2) not in values  # nothing spilled
+
+
+def test_a_formula_the_engine_refuses_is_false_and_a_panic_while_setting_is_one_error():
+    import ironcalc
+
+    def refuse(*args):
+        raise ValueError("cannot parse")
+
+    assert engine._accepted("formula", "=1+", refuse, 0, 1, 1) is False
+    with pytest.raises(WorkbookError, match="formula engine failed while setting formula"):
+        engine._accepted("formula", "=1", ironcalc.test_panic)

@@ -55,8 +55,6 @@ _EXTERNAL_RE = re.compile(r"\[\d+\]|\[[^\]]*\.xl[a-z]*\]", re.IGNORECASE)
 _THREE_D_RE = re.compile(r"(?<![\w.!:$])[A-Za-z_][\w.]*:[A-Za-z_][\w.]*!")
 _STRUCTURED_RE = re.compile(r"[A-Za-z_][\w.]*\[")
 _SHEET_PREFIX_RE = re.compile(r"(?:'((?:[^']|'')+)'|(?<![\w.])([^\W\d][\w.]*))!")
-#: A formula without "[" or ":" can only be kept for a volatile or environment function.
-_HINT_RE = re.compile(r"NOW|TODAY|RAND|CELL|INFO", re.IGNORECASE)
 _CALL_RE = re.compile(r"([A-Za-z_][\w.]*)\(")
 _PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.", "_XLPM.")
 
@@ -78,6 +76,8 @@ class Recalculation:
 
 def called_names(formula: str) -> list[str]:
     """Function names a formula calls, as spelled (prefixes kept)."""
+    if "(" not in formula:
+        return []  # no call (the common case of arithmetic on cells)
     text = _STRING_RE.sub('""', formula) if '"' in formula else formula
     return _CALL_RE.findall(text)
 
@@ -87,10 +87,11 @@ def called_functions(formula: str) -> list[str]:
     names = []
     for raw in called_names(formula):
         name = raw.upper()
-        for prefix in _PREFIXES:
-            if name.startswith(prefix):
-                name = name[len(prefix):]
-                break
+        if name[0] == "_":  # every prefix starts with an underscore
+            for prefix in _PREFIXES:
+                if name.startswith(prefix):
+                    name = name[len(prefix):]
+                    break
         names.append(name)
     return names
 
@@ -234,7 +235,9 @@ def static_reason(formula: str, is_data_table: bool = False) -> tuple[str, str] 
     if is_data_table:
         return DATA_TABLE, "what-if data table"
     bracket, three_d = "[" in formula, ":" in formula and "!" in formula
-    hint = _HINT_RE.search(formula) is not None
+    upper = formula.upper()  # (a case-sensitive test of the upper case: several times faster)
+    hint = ("NOW" in upper or "TODAY" in upper or "RAND" in upper or "CELL" in upper
+            or "INFO" in upper)
     if not (bracket or three_d or hint):
         return None  # the common case, decided without the full analysis
     text = _STRING_RE.sub('""', formula) if '"' in formula else formula
@@ -284,14 +287,17 @@ def _first_line(exc: BaseException) -> str:
 def _accepted(what: str, text: str, setter, *args) -> bool:
     """``setter(*args)``; False when IronCalc refuses the formula (an ordinary exception: the
     cell keeps its value); any other failure, a Rust panic included, is one WorkbookError."""
-    def attempt():
-        try:
-            setter(*args)
-        except Exception:  # noqa: BLE001 - refused by the engine
-            return False
-        return True
-
-    return _guarded(f"setting {what} {text[:60]!r}", attempt)
+    # (no closure and no message built per call: this runs once per formula cell)
+    try:
+        setter(*args)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception:  # noqa: BLE001 - refused by the engine
+        return False
+    except BaseException as exc:  # noqa: BLE001 - a Rust panic surfaces as a BaseException
+        raise WorkbookError(f"the formula engine failed while setting {what} {text[:60]!r}: "
+                            f"{type(exc).__name__}: {_first_line(exc)}") from None
+    return True
 
 
 class _Model:
@@ -632,20 +638,21 @@ def needs_legacy_reading(formula: str) -> bool:
     if ":" not in formula:
         return False
     text = _STRING_RE.sub('""', formula) if '"' in formula else formula
-    if not _RANGE_RE.search(text):
-        return False
-    if any(name not in _RANGE_ARG_FUNCTIONS for name in called_functions(text)):
-        return True
-    if "IF(" in text.upper() or "CHOOSE(" in text.upper() or "IFERROR(" in text.upper():
+    upper = text.upper()
+    if "IF(" in upper or "CHOOSE(" in upper or "IFERROR(" in upper:
         # IF's condition and CHOOSE's index are single values: only their other arguments
         # may be ranges, which this screen cannot tell apart
-        return True
-    for m in _RANGE_RE.finditer(text):
+        return _RANGE_RE.search(text) is not None
+    found = False
+    for m in _RANGE_RE.finditer(text):  # (one pass over the text finds every range)
+        found = True
         before = text[:m.start()].rstrip()[-1:]
         after = text[m.end():].lstrip()[:1]
         if before not in ("(", ",") or after not in (")", ","):
             return True
-    return False
+    if not found:
+        return False
+    return any(name not in _RANGE_ARG_FUNCTIONS for name in called_functions(text))
 
 
 _THEME = (

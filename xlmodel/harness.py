@@ -240,15 +240,20 @@ def _plainly_within_limits(text: str) -> bool:
         from xlmodel.formula.parser import MAX_ARGUMENTS, MAX_NESTING, MAX_REGION_CELLS
 
         _QUICK_RE.extend((
-            re.compile(r"\d{300}|(?<=[\d.])[eE][+-]?\d{3}"),
+            re.compile(r"\d{300}"),
+            re.compile(r"(?<=[\d.])[eE][+-]?\d{3}"),
             re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7}):\$?([A-Za-z]{1,3})\$?(\d{1,7})"
                        r"(?![\w.(!:$])"),
             MAX_NESTING, MAX_ARGUMENTS, MAX_REGION_CELLS))
-    long_number, cell_range, nesting, arguments, region = _QUICK_RE
+    long_digits, exponent, cell_range, nesting, arguments, region = _QUICK_RE
     if len(text) > 1_000 or text.count("(") + text.count("{") > nesting or (
             text.count(",") + text.count(";") >= arguments):
         return False
-    if long_number.search(text):
+    # a long number: 300 digits, or an exponent of three digits (each test only where it
+    # can match: two simple patterns cost less than one with both)
+    if len(text) >= 300 and long_digits.search(text):
+        return False
+    if ("e" in text or "E" in text) and exponent.search(text):
         return False
     colons = text.count(":")
     if not colons:
