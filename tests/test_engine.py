@@ -292,3 +292,32 @@ def test_a_formula_the_engine_refuses_is_false_and_a_panic_while_setting_is_one_
     assert engine._accepted("formula", "=1+", refuse, 0, 1, 1) is False
     with pytest.raises(WorkbookError, match="formula engine failed while setting formula"):
         engine._accepted("formula", "=1", ironcalc.test_panic)
+
+
+def test_identical_calls_are_computed_once_only_where_the_cell_cannot_matter(tmp_path):
+    # COMPUTE_EQUIVALENCE(P, delta, T) = P * 2^(delta / T), worked by hand per row
+    cells = {"A1": 1, "A2": 1, "A3": 3,
+             "B1": "=COMPUTE_EQUIVALENCE(1,A1,1)", "B2": "=COMPUTE_EQUIVALENCE(1,A1,1)",
+             "C1": "=COMPUTE_EQUIVALENCE(1,ROW(),1)", "C2": "=COMPUTE_EQUIVALENCE(1,ROW(),1)",
+             "C3": "=COMPUTE_EQUIVALENCE(1,ROW(),1)"}
+    path = _book(tmp_path, cells)
+    run = subprocess.run([sys.executable, "-m", "xlmodel", "calc", str(path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    data = ooxml.read_workbook(path)
+    assert [data.value("S", r) for r in ("B1", "B2")] == [2.0, 2.0]
+    assert [data.value("S", f"C{r}") for r in (1, 2, 3)] == [2.0, 4.0, 8.0]
+    # one saved value off: that cell alone differs, though its formula is B1's
+    ooxml.write_cached_values(path, path, {("S", "B2"): 3.0})
+    report = harness.check(path, "full")
+    assert [m.where for m in report.mismatches] == ["S!B2"]
+
+
+def test_which_formulas_may_share_one_result():
+    assert harness._is_position_free('ANNUALIZED_TOKEN_RETURN(Inputs!C3)')
+    assert harness._is_position_free('IFERROR(BREAKEVEN_LAUNCH_COST("essay"),0)')
+    for text in ("ANNUALIZED_TOKEN_RETURN(A1:A3)", "ANNUALIZED_TOKEN_RETURN(ROW())",
+                 "ANNUALIZED_TOKEN_RETURN(Rate)", "ANNUALIZED_TOKEN_RETURN(A1#)",
+                 "ANNUALIZED_TOKEN_RETURN(RAND())", "ANNUALIZED_TOKEN_RETURN(@A1)",
+                 "ANNUALIZED_TOKEN_RETURN(INDIRECT(\"A1\"))", "ANNUALIZED_TOKEN_RETURN(A:A)"):
+        assert not harness._is_position_free(text), text

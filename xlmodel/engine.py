@@ -448,6 +448,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
     if cells is None:
         cells = {(c.sheet, c.row, c.col): c for c in data.iter_cells()}
     native = []         # formula cells IronCalc computes
+    known = _KNOWN      # functions IronCalc has (a dictionary lookup spares a call)
     covered = set()     # cells a native array formula fills: not fed as values
     for key, cell in cells.items():
         if cell.formula is None:
@@ -479,7 +480,8 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         if reason is None:
             # a function IronCalc lacks is kept even where IFERROR would hide its #NAME?
             text = rewritten.get(key, cell.formula)
-            unknown = [n for n in dict.fromkeys(called_functions(text)) if not _known(model, n)]
+            unknown = [n for n in dict.fromkeys(called_functions(text))
+                       if not (known.get(n) or _known(model, n))]
             if unknown:
                 reason = (UNKNOWN_FUNCTION, ", ".join(unknown))
         if reason is not None:
@@ -541,11 +543,16 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
 
     # cells IronCalc could not evaluate keep their saved values; their dependents are
     # then computed from those (rounds: a failure's dependents fail with it at first)
+    current: dict | None = None  # what IronCalc holds for each native cell, while it holds
+    get = model.get
     for _ in range(MAX_PASSES):
         failed, roots, cycle = [], [], []
+        current = {}
         for key in native:
+            value = current[key] = get(index[key[0]], key[1], key[2])
+            if type(value) is float:
+                continue  # the common case: a number is neither a failure nor a cycle
             cell = cells[key]
-            value = model.get(index[key[0]], key[1], key[2])
             if _is_engine_failure(value, cell.value):
                 failed.append(key)
                 reason = _failure_reason(model, cell.formula)
@@ -574,6 +581,8 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         native = [k for k in native if k not in done]
         model.evaluate()
         out.passes += 1
+        current = None
+    read_at = out.passes
 
     if python_cells is not None and python_cells.keys:
         out.ours = _settle(model, python_cells, cells, out)
@@ -581,6 +590,10 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
     # results
     dynamic = [k for k in native if cells[k].dynamic]
     extents = _spill_extents(model, dynamic) if dynamic else {}
+    # the values read above still hold where nothing was recalculated since
+    reuse = current is not None and out.passes == read_at and not dynamic
+    if reuse:
+        out.values = current
     for key in native:
         cell = cells[key]
         s = index[key[0]]
@@ -590,7 +603,8 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             rect = extents.get(key, (key[1], key[2], key[1], key[2]))
             out.spills[key] = rect
         else:
-            out.values[key] = model.get(s, key[1], key[2])
+            if not reuse:
+                out.values[key] = model.get(s, key[1], key[2])
             continue
         for r in range(rect[0], rect[2] + 1):
             for c in range(rect[1], rect[3] + 1):

@@ -413,31 +413,34 @@ def from_data(data: ooxml.WorkbookData, mode: str = "full",
     our_names, called = _names_calling_ours(data)
     cells, by_key, formulas, udf_keys, fixed_keys = {}, {}, {}, [], []
     too_large: dict = {}
+    ours_re = _our_names_re()
     for cell in data.iter_cells():
         key = (cell.sheet, cell.row, cell.col)
         by_key[key] = cell
-        if cell.formula is None:
+        text = cell.formula
+        if text is None:
             continue  # values reach the engine through set_values
         formulas[key] = cell
         ours = False
-        where = f"{cell.sheet}!{cell.ref}"
-        if _may_call_ours(cell.formula):
+        if ours_re.search(text.upper()) is not None:  # _may_call_ours
             # (the engine parses these cells: one it cannot read is refused, _unreadable)
-            names = _called_names(cell.formula)
+            names = _called_names(text)
             called.update(names)
             ours = any(spellings.catalogue_name(n) for n in names)
-        ours = ours or _mentions(cell.formula, our_names)
+        if not ours and our_names:
+            ours = _mentions(text, our_names)
         try:
-            _vet(cell.formula, where, ours)
-            big = _mentioned(cell.formula, big_names)
+            if not _plainly_within_limits(text) or _array_hint(text):
+                _vet(text, f"{cell.sheet}!{cell.ref}", ours)  # (the common case skips it)
+            big = _mentioned(text, big_names) if big_names else None
             if big:
                 if ours:
-                    raise WorkbookError(f"{where}: {big_names[big[0]]}")
+                    raise WorkbookError(f"{cell.sheet}!{cell.ref}: {big_names[big[0]]}")
                 raise RegionTooLarge(big_names[big[0]])
         except RegionTooLarge as exc:
             # a native formula Excel may well have saved: it keeps its saved value
             too_large[key] = str(exc)
-        fixed = not ours and key not in too_large and _needs_fix(cell.formula)
+        fixed = not ours and key not in too_large and _needs_fix(text)
         if ours:
             udf_keys.append(key)
         elif fixed:
@@ -537,6 +540,7 @@ class OurCalls:
     def __init__(self, wb: _Loaded):
         self.wb = wb
         self.keys = list(wb.udf_keys) + (list(wb.fixed_keys) if wb.mode == "full" else [])
+        self._grouped: dict | None = None
 
     def inputs(self):
         engine, seen, known = self.wb.engine, set(), {}
@@ -558,8 +562,90 @@ class OurCalls:
                     yield _clip(rect, self.wb)
 
     def compute(self, values: dict) -> dict:
-        self.wb.engine.set_values(values)
-        return self.wb.engine.evaluate_cells(self.keys)
+        engine = self.wb.engine
+        engine.set_values(values)
+        groups = self._groups()
+        results = engine.evaluate_cells(list(groups))
+        failed = engine.failures
+        again = [k for first, others in groups.items() if first in failed for k in others]
+        if again:  # a call that raised: each cell is evaluated (and its failure kept)
+            results.update(engine.evaluate_cells(again))
+        for first, others in groups.items():
+            if first not in failed:
+                for key in others:
+                    results[key] = results[first]
+        return {key: results[key] for key in self.keys}
+
+    def _groups(self) -> dict:
+        """The first cell of each set of cells that must give the same result -> the others.
+
+        The catalogue's functions are pure, so two plain cells on one sheet with the same
+        formula text compute the same value, where the text reads only single cells (no
+        range, which a legacy formula intersects with its own row or column), no name (a
+        name may be a range, or relative to its cell) and calls only our functions and
+        functions of their arguments alone (:data:`_POSITION_FREE`)."""
+        if self._grouped is None:
+            groups: dict = {}
+            first: dict = {}
+            formulas = self.wb.formulas
+            for key in self.keys:
+                cell = formulas[key]
+                text = cell.formula
+                if cell.array_ref is None and not cell.dynamic and _position_free(text):
+                    lead = first.setdefault((key[0], text), key)
+                    if lead is not key:
+                        groups[lead].append(key)
+                        continue
+                groups[key] = []
+            self._grouped = groups
+        return self._grouped
+
+
+#: Native functions whose result depends on their arguments alone (not on the cell that
+#: calls them, the time, chance or the workbook's layout): calls that use only these and
+#: ours may be computed once per formula text.
+_POSITION_FREE = frozenset("""
+ABS AND AVERAGE CEILING CHOOSE CONCAT CONCATENATE EXP FLOOR IF IFERROR IFNA INT ISBLANK
+ISERROR ISNUMBER ISTEXT LEN LN LOG LOG10 LOWER MAX MIN MOD NOT OR POWER PRODUCT ROUND
+ROUNDDOWN ROUNDUP SIGN SQRT SUM TEXT TRIM UPPER VALUE""".split())
+_POSITION_FREE_TOKENS = frozenset(
+    "NUMBER STRING BOOL ERROR SHEET REF FUNC OP LPAREN RPAREN COMMA LBRACE RBRACE SEMI".split())
+_FREE: dict = {}
+
+
+def _position_free(text: str) -> bool:
+    """See :meth:`OurCalls._groups` (decided once per formula text)."""
+    found = _FREE.get(text)
+    if found is None:
+        found = _FREE[text] = _is_position_free(text)
+    return found
+
+
+def _is_position_free(text: str) -> bool:
+    if ":" in text or "#" in text or "@" in text or "[" in text:
+        return False
+    from xlmodel.formula.tokenizer import FormulaError, tokenize
+    from xlmodel.functions import spellings
+
+    try:
+        tokens = tokenize(text)
+    except FormulaError:
+        return False
+    for token in tokens:
+        kind = token.kind
+        if kind not in _POSITION_FREE_TOKENS:
+            return False  # a name, a spill or intersection operator, a table reference
+        if kind == "REF":
+            r1, c1, r2, c2 = token.value
+            if r1 is None or c1 is None or (r1, c1) != (r2, c2):
+                return False
+        elif kind == "FUNC":
+            name = token.value.upper()
+            for prefix in ("_XLFN.", "_XLWS."):
+                name = name.removeprefix(prefix)
+            if name not in _POSITION_FREE and spellings.catalogue_name(token.value) is None:
+                return False
+    return True
 
 
 def _clip(rect, wb: _Loaded):
@@ -658,11 +744,16 @@ def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
                                                              "=" + cell.formula)
         results = {}
         spills = {}
-        for key in wb.formulas:
-            if key in rec.not_recomputed:
+        kept, ours_done, values = rec.not_recomputed, rec.ours, rec.values
+        for key, cell in wb.formulas.items():
+            if key in kept:
                 continue
-            if key in rec.ours:
-                results[key] = rec.ours[key]
+            if key in ours_done:
+                results[key] = ours_done[key]
+                continue
+            if cell.array_ref is None and not cell.dynamic:  # one plain cell: inline
+                value = values.get(key)
+                results[key] = _text_limit(value) if type(value) is str else value
                 continue
             results[key] = _native_grid(wb, rec, key)
             if key in rec.spills:
@@ -696,9 +787,10 @@ def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
         if key in udf and _our_call_failed(wb, report, key, result):
             continue
         cell = wb.formulas[key]
-        if cell.array_ref is None and not cell.dynamic and not _is_array(result):
+        if cell.array_ref is None and not cell.dynamic and (type(result) is float
+                                                            or not _is_array(result)):
             # the common case: one plain cell
-            value = _plain(result)
+            value = result if type(result) is float else _plain(result)
             recomputed[(key[0], cell.ref)] = value
             if report.keep_cells:
                 report.saved[(key[0], cell.ref)] = saved.get(key)
