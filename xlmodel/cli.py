@@ -16,10 +16,11 @@ from pathlib import Path
 
 from xlmodel import __version__
 from xlmodel.errors import InputError, WorkbookError
-from xlmodel.model.headline import all_headlines, format_table
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from xlmodel.model.headline import all_headlines, format_table
+
     headlines = all_headlines()
     if args.json:
         print(json.dumps({s: {f.key: {"value": None if f.value != f.value else f.value,
@@ -31,6 +32,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from xlmodel.model.headline import all_headlines, format_table
     from xlmodel.template.build import TEMPLATES, build_all
 
     unknown = [n for n in args.templates if n not in TEMPLATES]
