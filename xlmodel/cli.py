@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from xlmodel import __version__
+from xlmodel._version import __version__
 from xlmodel.errors import InputError, WorkbookError
 from xlmodel.model.headline import all_headlines, format_table
 

@@ -8,7 +8,6 @@ converters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from xlmodel.errors import ExcelError
 from xlmodel.formula.functions import FunctionSpec
@@ -56,14 +55,12 @@ from xlmodel.formula.values import (
 
 # --- the compiler ----------------------------------------------------------------------------
 
-if TYPE_CHECKING:  # the engine owns the compiler; only its type is named here
-    from xlmodel.formula.evaluate import Engine
-
 
 class _Compiler:
     """Turns one formula's syntax tree into a closure, for one cell of one engine."""
 
-    def __init__(self, engine: Engine, sheet: str, cell: Key):
+    def __init__(self, engine, sheet: str, cell: Key):
+        # engine: the xlmodel.formula.evaluate.Engine compiling this cell (it owns the compiler)
         self.engine = engine
         self.sheet = sheet
         self.cell = cell

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from xlmodel import __version__
+from xlmodel._version import __version__
 from xlmodel.excel.udf_module import MODULE_NAME
 from xlmodel.functions import reference
 from xlmodel.template.economics.common import (

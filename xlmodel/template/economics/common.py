@@ -8,7 +8,7 @@ from openpyxl.formatting.rule import Rule
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.styles.numbers import NumberFormat
 
-from xlmodel import __version__
+from xlmodel._version import __version__
 from xlmodel.model.costs import KWH_PER_W_YEAR, SECONDS_PER_YEAR, TOKENS_PER_MTOK
 from xlmodel.model.deploy import _WHOLE_EPS as WHOLE_TOLERANCE
 from xlmodel.model.launch import _YEAR_EPS as YEAR_TOLERANCE
