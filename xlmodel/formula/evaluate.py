@@ -447,13 +447,21 @@ class Engine:
 
     def _name_closure(self, upper: str, sheet: str,
                       qualifier: str | None = None) -> Callable | None:
+        return self._through_name(
+            self._name_fns, upper, sheet, qualifier, None,
+            lambda text, context: _Compiler(self, context, (context, 1, 1)).ref(parse(text)))
+
+    def _through_name(self, memo: dict, upper: str, sheet: str, qualifier: str | None,
+                      absent, build: Callable):
+        """What ``build(text, context)`` makes of a defined name, once per name and scope;
+        ``absent`` when the name is not defined. A name that refers to itself, or names
+        nested deeper than formulas may nest, are errors."""
         key = (upper, sheet, qualifier)
-        if key in self._name_fns:
-            return self._name_fns[key]
+        if key in memo:
+            return memo[key]
         found = self._name_text(upper, sheet, qualifier)
         if found is None:
-            return None
-        text, context = found
+            return absent
         if key in self._naming:
             raise FormulaError(f"defined name {upper} refers to itself")
         if len(self._naming) >= MAX_NESTING:
@@ -461,11 +469,11 @@ class Engine:
                                f"(at {upper})")
         self._naming.add(key)
         try:
-            f = _Compiler(self, context, (context, 1, 1)).ref(parse(text))
+            made = build(*found)
         finally:
             self._naming.discard(key)
-        self._name_fns[key] = f
-        return f
+        memo[key] = made
+        return made
 
     def _dependencies(self) -> dict[Key, list[tuple]]:
         if self._deps is None:
@@ -533,25 +541,9 @@ class Engine:
                 self._collect(arg, sheet, local, out)
 
     def _name_rects(self, upper: str, sheet: str, qualifier: str | None = None) -> list[tuple]:
-        key = (upper, sheet, qualifier)
-        if key in self._name_refs:
-            return self._name_refs[key]
-        found = self._name_text(upper, sheet, qualifier)
-        if found is None:
-            return []
-        text, context = found
-        if key in self._naming:
-            raise FormulaError(f"defined name {upper} refers to itself")
-        if len(self._naming) >= MAX_NESTING:
-            raise FormulaLimit(f"defined names nest more than {MAX_NESTING} levels deep "
-                               f"(at {upper})")
-        self._naming.add(key)
-        try:
-            rects = self._rects(parse(text), context, frozenset())
-        finally:
-            self._naming.discard(key)
-        self._name_refs[key] = rects
-        return rects
+        return self._through_name(
+            self._name_refs, upper, sheet, qualifier, [],
+            lambda text, context: self._rects(parse(text), context, frozenset()))
 
     def _run(self, order: list[int], keys: list[Key], compiled, base: dict) -> None:
         store = self._store

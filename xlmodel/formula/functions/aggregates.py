@@ -73,32 +73,34 @@ def _ifs_aggregate(target, pairs, reduce) -> object:
     return reduce(data[mask])
 
 
-def _sum_numbers(selected) -> object:
+def _numbers_of(selected) -> list[float] | ExcelError:
+    """The numbers among the selected cells, or the first error among them."""
     nums = []
     for x in selected:
         if type(x) is ExcelError:
             return x
         if type(x) is float:
             nums.append(x)
-    return math.fsum(nums)
+    return nums
+
+
+def _sum_numbers(selected) -> object:
+    nums = _numbers_of(selected)
+    return nums if type(nums) is ExcelError else math.fsum(nums)
 
 
 def _average_numbers(selected) -> object:
-    nums = [x for x in selected if type(x) is float]
-    err = next((x for x in selected if type(x) is ExcelError), None)
-    if err is not None:
-        return err
+    nums = _numbers_of(selected)
+    if type(nums) is ExcelError:
+        return nums
     return math.fsum(nums) / len(nums) if nums else ERR_DIV0
 
 
 def _extreme(reduce):
     def apply(selected) -> object:
-        nums = []
-        for x in selected:
-            if type(x) is ExcelError:
-                return x
-            if type(x) is float:
-                nums.append(x)
+        nums = _numbers_of(selected)
+        if type(nums) is ExcelError:
+            return nums
         return reduce(nums) if nums else 0.0
 
     return apply
