@@ -21,7 +21,7 @@ model from Python as pandas objects:
 These are imported on first use, so that the Excel runtimes (numpy only) never load pandas.
 """
 
-__version__ = "0.1.0"
+from xlmodel._version import __version__
 
 _API = ("call", "check", "input_table", "monte_carlo", "required_value", "scenario_table",
         "summary", "tornado", "what_must_be_true")

@@ -28,8 +28,9 @@ from xlmodel import model as m
 from xlmodel.errors import InputError
 from xlmodel.functions import catalogue
 from xlmodel.functions.calling import CallError
+from xlmodel.functions.implementations import output_function
 from xlmodel.model.headline import headline
-from xlmodel.model.inputs import INPUTS, SCENARIOS, get_input, whole_draw_inputs
+from xlmodel.model.inputs import INPUTS, SCENARIOS, get_input, normalize_name, whole_draw_inputs
 
 __all__ = [
     "call",
@@ -60,9 +61,9 @@ def _resolve(assumptions: Assumptions):
 
 def _label(assumptions: Assumptions) -> str:
     if isinstance(assumptions, str):
-        return catalogue.normalize_name(assumptions)
+        return normalize_name(assumptions)
     if isinstance(assumptions, Mapping) and set(assumptions) == {"scenario"}:
-        return catalogue.normalize_name(str(assumptions["scenario"]))
+        return normalize_name(str(assumptions["scenario"]))
     return "base" if not assumptions else "custom"
 
 
@@ -180,7 +181,7 @@ def tornado(assumptions: Assumptions = "base",
 
 def _output(name: str):
     try:
-        return catalogue._output(name)
+        return output_function(name)
     except CallError as exc:
         raise ValueError(str(exc)) from None
 
@@ -225,7 +226,7 @@ def monte_carlo(assumptions: Assumptions = "base", output: str = "breakeven_laun
     stats["mean"] = res.mean
     if res.exceedance is not None:
         stats[f"P(> {threshold:g})"] = res.exceedance
-    series = pd.Series(stats, name=catalogue.normalize_name(output))
+    series = pd.Series(stats, name=normalize_name(output))
     if not return_draws:
         return series
     return series, pd.DataFrame(res.samples)

@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from xlmodel import __version__
+from xlmodel._version import __version__
 from xlmodel.errors import InputError, WorkbookError
 
 
@@ -249,21 +249,22 @@ def _tolerance(text: str) -> float:
     return value
 
 
-def _count(text: str) -> int:
+def _whole(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _count(text: str) -> int:
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
 def _dpi(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    value = _whole(text)
     if not 10 <= value <= 600:
         raise argparse.ArgumentTypeError(f"must be between 10 and 600, got {value}")
     return value

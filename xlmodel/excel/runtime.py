@@ -53,7 +53,7 @@ def missing(name: str):
     if on_server() and name[:1].isalpha():
         import xlwings as xw
 
-        from xlmodel import __version__
+        from xlmodel._version import __version__
 
         raise xw.XlwingsError(f"xlmodel {__version__} has no function {name}: reload the "
                               "add-in, its list of functions is out of date")

@@ -79,7 +79,8 @@ def write_module(folder: Path) -> Path:
 
 #: The package modules the functions need: pure Python and numpy, so they run under Pyodide.
 #: The model and functions floors go whole, so a new module in either cannot be left out.
-_LITE_MODULES = ("__init__.py", "errors.py", "excel/__init__.py", "excel/runtime.py")
+_LITE_MODULES = ("__init__.py", "_version.py", "errors.py", "excel/__init__.py",
+                 "excel/runtime.py")
 _LITE_FLOORS = ("model", "functions")
 
 
@@ -127,7 +128,7 @@ _install_package()
 
 def lite_main_source() -> str:
     """Source of an xlwings Lite ``main.py`` that carries the package and the functions."""
-    from xlmodel import __version__
+    from xlmodel._version import __version__
 
     root = Path(__file__).resolve().parent.parent
     buf = io.BytesIO()

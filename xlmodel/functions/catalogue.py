@@ -15,383 +15,59 @@ This module imports nothing heavier than numpy, so it also runs under Pyodide (x
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import numpy as np
 
-from xlmodel import __version__
 from xlmodel import model as m
 from xlmodel.errors import ExcelError, InputError
+from xlmodel.functions.arguments import (
+    ASSUMPTIONS,
+    NUMBER,
+    NUMBERS,
+    SCALAR,
+    TEXT,
+    Arg,
+    ExcelFunction,
+    assumptions_arg,
+    read_assumptions,
+)
 from xlmodel.functions.calling import (
     CallError,
     Elementwise,
-    as_grid,
     call_error,
-    is_blank,
     numbers,
     scalar_number,
     single,
     text,
     to_cells,
 )
-from xlmodel.model.inputs import (
-    INPUTS,
-    get_input,
-    get_scenario,
-    normalize_name,
-    ranges,
-    resolve,
-    whole_draw_inputs,
+from xlmodel.functions.implementations import (
+    _BUILDOUT,
+    _COSTS,
+    _LAUNCH,
+    _MASS,
+    _META,
+    _T_VALUE,
+    _UNCERTAINTY,
+    _WHAT,
+    ALG_HALVING,
+    HALVING,
+    LAUNCH_PRICE,
+    OUTPUTS,
+    _buildout_curve,
+    _inputs_table,
+    _launch_cost_curve,
+    _monte_carlo,
+    _orbital_cost,
+    _payload_arg,
+    _required_table,
+    _required_value,
+    _terrestrial_cost,
+    _token_cost_curve,
+    _tornado,
+    _version,
+    _with,
+    _years_arg,
 )
-
-# Kinds of argument
-NUMBER = "number"  # elementwise: a number or a range of numbers, broadcast like Excel
-SCALAR = "scalar"  # one number (a single cell)
-TEXT = "text"  # one piece of text
-ASSUMPTIONS = "assumptions"  # a scenario name, or a (name, value[, low, high]) range
-NUMBERS = "numbers"  # a list of numbers taken from a range
-
-#: Longest curve a spilling function returns, in rows.
-MAX_CURVE_ROWS = 1000
-#: Most Monte Carlo draws one cell may ask for: about a second and 200 MB at most.
-MAX_CELL_DRAWS = 1_000_000
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One argument of an Excel function."""
-
-    name: str
-    description: str
-    unit: str = ""
-    kind: str = NUMBER
-    optional: bool = False
-    default: float | str | None = None
-    """Value used when the argument is omitted or blank (documented in Excel)."""
-    default_from: Callable | None = field(default=None, repr=False, compare=False)
-    """Or: compute the default from the resolved assumptions (a function of them)."""
-    default_doc: str = ""
-    """What ``default_from`` gives, for the help text."""
-
-    @property
-    def doc(self) -> str:
-        """The argument's help text as Excel shows it."""
-        unit = f"[{self.unit}] " if self.unit else ""
-        if self.default is not None:
-            tail = f" Default {self.default}."
-        elif self.default_doc:
-            tail = f" Default: {self.default_doc}."
-        elif self.optional:
-            tail = " Optional."
-        else:
-            tail = ""
-        return f"{unit}{self.description}{tail}"
-
-
-@dataclass(frozen=True)
-class ExcelFunction:
-    """One Excel function: its signature, documentation and implementation."""
-
-    name: str
-    description: str
-    args: tuple[Arg, ...]
-    unit: str
-    category: str
-    compute: Callable = field(repr=False)
-    """Elementwise functions: a vectorized function of the NUMBER arguments by name, plus
-    ``inputs`` (the resolved assumptions) when the function takes them. Table functions: a
-    function of every coerced argument by name, returning a 2-D result."""
-    elementwise: bool = True
-    columns: tuple[str, ...] = ()
-    """For table results: what each column holds (no header row is returned)."""
-    model: Callable | None = field(default=None, repr=False)
-    nan_error: str = "#NUM!"
-    nan_message: str = ""
-    example: str = ""
-
-    def __post_init__(self):
-        if len(self.description) > 255:
-            raise ValueError(f"{self.name}: description longer than 255 characters")
-        seen_optional = False
-        for a in self.args:
-            if a.optional:
-                seen_optional = True
-            elif seen_optional:
-                raise ValueError(f"{self.name}: required {a.name} after an optional argument")
-
-    @property
-    def python_name(self) -> str:
-        """Name of the Python function in the xlwings module (Excel shows it upper-case)."""
-        return self.name
-
-    @property
-    def signature(self) -> str:
-        """``NAME(arg, [optional])`` as the reference shows it."""
-        parts = [f"[{a.name}]" if a.optional else a.name for a in self.args]
-        return f"{self.name}({', '.join(parts)})"
-
-    @property
-    def result_shape(self) -> str:
-        if self.elementwise:
-            return "one value per cell of its range arguments (a single value for single cells)"
-        return f"spills {len(self.columns)} columns: " + ", ".join(self.columns)
-
-
-def assumptions_arg(description="A scenario name (base, essay, essay_energy, conservative), "
-                    "or a 2-column range of input names and values (4 columns add low and "
-                    "high). Blank values take the scenario's. Omitted: base.") -> Arg:
-    return Arg("assumptions", description, kind=ASSUMPTIONS, optional=True)
-
-
-def read_assumptions(value) -> tuple[dict, dict, dict]:
-    """(values, low, high) from an assumptions argument.
-
-    ``value`` is None (the base scenario), a scenario name, or a range whose rows are
-    (input name, value) or (input name, value, low, high). A row named ``scenario`` picks
-    the starting scenario. Blank rows are skipped; a first row whose value is text and whose
-    name is not an input is taken as a header. Each input's range (for tornado and Monte
-    Carlo) is the table's, widened to include the value used, unless the range gives one.
-    """
-    pairs, bounds = _assumption_rows(value)
-    try:
-        values = resolve(pairs) if not isinstance(pairs, str) else get_scenario(pairs).values()
-    except InputError as exc:
-        raise call_error(exc) from None
-    low, high = ranges(values)
-    for key, (lo, hi) in bounds.items():
-        if lo is not None:
-            low[key] = lo
-        if hi is not None:
-            high[key] = hi
-    return values, low, high
-
-
-def _assumption_rows(value) -> tuple[list | str, dict]:
-    """The (name, value) pairs of an assumptions argument, or a scenario's name, and any
-    (low, high) it gives."""
-    if value is None or (not isinstance(value, (list, tuple)) and is_blank(value)):
-        return "base", {}
-    grid = as_grid("assumptions", value)
-    if len(grid) == 1 and len(grid[0]) == 1:
-        return text("assumptions", grid[0][0]) or "base", {}
-    width = len(grid[0])
-    if width not in (2, 4) and len(grid) in (2, 4):
-        grid = [list(col) for col in zip(*grid, strict=True)]  # laid out in rows
-        width = len(grid[0])
-    if width not in (2, 4):
-        raise CallError("#VALUE!", "assumptions must be a scenario name or a range of 2 columns "
-                        f"(name, value) or 4 (name, value, low, high), got {width} columns")
-    rows = [r for r in grid if not all(is_blank(c) for c in r)]
-    if rows and isinstance(rows[0][1], str) and not _is_known(rows[0][0]):
-        rows = rows[1:]  # a header row such as ("Input", "Value")
-    if width == 4 and not any(_is_number(c) for r in rows for c in r[2:]):
-        width = 2  # columns 3-4 hold text (unit, source: XLMODEL_INPUTS' layout), not ranges
-    pairs, bounds = [], {}
-    for r in rows:
-        name = r[0]
-        if not isinstance(name, str) or is_blank(name):
-            raise CallError("#VALUE!", f"assumptions: every row needs an input name in its "
-                            f"first column, got {name!r}")
-        pairs.append((name, r[1]))
-        if width == 4 and normalize_name(name) != "scenario":
-            key = _input_name(name)
-            given = []
-            for bound in (r[2], r[3]):
-                if is_blank(bound):
-                    given.append(None)
-                elif isinstance(bound, bool) or not isinstance(bound, (int, float)):
-                    raise CallError("#VALUE!", f"assumptions: the low and high of {key} "
-                                    f"must be numbers, got {bound!r}")
-                else:
-                    given.append(float(bound))
-            bounds[key] = tuple(given)
-    return pairs, bounds
-
-
-def _is_number(cell) -> bool:
-    return isinstance(cell, (int, float)) and not isinstance(cell, bool)
-
-
-def _is_known(name) -> bool:
-    if not isinstance(name, str):
-        return False
-    if normalize_name(name) == "scenario":
-        return True
-    try:
-        get_input(name)
-    except InputError:
-        return False
-    return True
-
-
-def _input_name(name: str) -> str:
-    try:
-        return get_input(name).name
-    except InputError as exc:
-        raise call_error(exc) from None
-
-
-# --- outputs that tornado and Monte Carlo can study -------------------------------------------
-
-#: Model outputs by the names TORNADO and MONTE_CARLO accept.
-OUTPUTS: dict[str, Callable] = {
-    "breakeven_launch_cost": m.breakeven_launch_cost,
-    "time_adjusted_breakeven_launch_cost": m.time_adjusted_breakeven_launch_cost,
-    "terrestrial_cost_per_w_year": m.terrestrial_cost_per_w_year,
-    "orbital_cost_per_w_year": m.orbital_cost_per_w_year,
-}
-
-
-def _output(name: str | None) -> Callable:
-    key = normalize_name(name or "breakeven_launch_cost")
-    if key not in OUTPUTS:
-        raise CallError("#VALUE!", f"output {name!r} is unknown; valid outputs: "
-                        + ", ".join(OUTPUTS))
-    return OUTPUTS[key]
-
-
-# --- the functions' implementations -----------------------------------------------------------
-
-def _with(inputs, **over):
-    v = dict(inputs)
-    v.update(over)
-    return v
-
-
-def _halving_kw(halving_years, algorithmic_halving_years=np.inf):
-    return {"halving_years": halving_years, "algorithmic_halving_years": algorithmic_halving_years}
-
-
-def _curve_years(start_year, end_year):
-    for name, y in (("start_year", start_year), ("end_year", end_year)):
-        if y != int(y):
-            raise CallError("#NUM!", f"{name} must be a whole year, got {y:g}")
-    if end_year < start_year:
-        raise CallError("#NUM!", f"end_year must be >= start_year, got {end_year:g} < "
-                        f"{start_year:g}")
-    if end_year - start_year + 1 > MAX_CURVE_ROWS:
-        raise CallError("#NUM!", f"the curve would have {end_year - start_year + 1:,.6g} rows; "
-                        f"at most {MAX_CURVE_ROWS} are allowed")
-    return np.arange(start_year, end_year + 1, dtype=float)
-
-
-def _token_cost_curve(start_cost, start_year, end_year, halving_years):
-    years = _curve_years(start_year, end_year)
-    cost = m.token_cost(start_cost, start_year, years, halving_years)
-    return np.column_stack([years, cost])
-
-
-def _launch_cost_curve(start_year, end_year, assumptions):
-    inputs = assumptions[0]
-    years = _curve_years(start_year, end_year)
-    return np.column_stack([years, m.call_with_inputs(m.launch_cost, _with(inputs, year=years))])
-
-
-def _buildout_curve(final_year_gw, cumulative_gw, start_year, final_year):
-    years, gw = m.buildout_curve(final_year_gw, cumulative_gw, start_year, final_year)
-    return np.column_stack([years, gw])
-
-
-def _tornado(assumptions, output):
-    inputs, low, high = assumptions
-    base_out, rows = m.tornado(_output(output), inputs, low, high)
-    return [[r.name, r.low_input, r.high_input, r.output_at_low, r.output_at_high, r.swing]
-            for r in rows] or [[ExcelError("#N/A", "no input of this output has a range")] * 6]
-
-
-def _monte_carlo(assumptions, percentiles, threshold, output, draws, seed):
-    inputs, low, high = assumptions
-    if draws > MAX_CELL_DRAWS:
-        raise CallError("#NUM!", f"draws must be at most {MAX_CELL_DRAWS:,} in a cell, "
-                        f"got {draws:,.0f}")
-    res = m.monte_carlo(_output(output), inputs, low, high, draws=draws, seed=seed,
-                        percentiles=percentiles or (5, 50, 95), threshold=threshold,
-                        whole=whole_draw_inputs())
-    rows = [[f"P{p:g}", q] for p, q in res.percentiles.items()]
-    rows.append(["mean", res.mean])
-    if res.exceedance is not None:
-        rows.append([f"P(> {threshold:g})", res.exceedance])
-    return rows
-
-
-def _inputs_table(scenario):
-    try:
-        values = get_scenario(scenario or "base").values()
-    except InputError as exc:
-        raise call_error(exc) from None
-    return [[i.name, values[i.name] if values[i.name] is not None else "", i.unit, i.source]
-            for i in INPUTS]
-
-
-def _version():
-    from xlmodel.model.inputs import get_scenario as _scenario
-
-    # Self-test: the essay's reconstruction must give (19 - 9) x 40 = $400/kg.
-    p = m.call_with_inputs(m.breakeven_launch_cost, _scenario("essay").values())
-    ok = abs(p - 400.0) < 1e-9
-    return [[f"xlmodel {__version__}: " + ("self-test passed" if ok else
-                                           f"SELF-TEST FAILED (p* = {p!r})")]]
-
-
-def _years_arg(name, description, default=None, optional=False):
-    return Arg(name, description, "year", NUMBER, optional, default)
-
-
-def _terrestrial_cost(inputs):
-    return m.call_with_inputs(m.terrestrial_cost_per_w_year, inputs)
-
-
-def _orbital_cost(launch_cost_per_kg, inputs):
-    return m.call_with_inputs(m.orbital_cost_per_w_year,
-                              _with(inputs, launch_cost_per_kg=launch_cost_per_kg))
-
-
-def _required_value(input, assumptions, launch_cost_per_kg):
-    inputs = assumptions[0]
-    if input is None:
-        raise CallError("#VALUE!", "input is required: the name of an input, e.g. "
-                        "satellite_cost_per_w")
-    name = _input_name(input)
-    r = m.required_input(name, inputs, launch_cost_per_kg)
-    if r.value != r.value:  # NaN: no root
-        return [[ExcelError("#N/A", r.reason)]]
-    return [[r.value]]
-
-
-def _required_table(assumptions, launch_cost_per_kg):
-    inputs, low, high = assumptions
-    rows = []
-    for row in m.what_must_be_true(inputs, low, high, launch_cost_per_kg,
-                                   names=[i.name for i in INPUTS]):
-        r = row.required
-        value = ExcelError("#N/A", r.reason) if r.value != r.value else r.value
-        rows.append([row.name, get_input(row.name).unit, row.value, row.low, row.high, value,
-                     r.method])
-    return rows
-
-
-def _payload_arg():
-    return Arg("payload_per_flight_t", "Payload one launch puts in orbit.", "t", NUMBER,
-               optional=True, default_from=lambda v: v["payload_per_flight_t"],
-               default_doc="the assumptions' payload_per_flight_t (Starship, 100 t)")
-
-
-LAUNCH_PRICE = Arg("launch_cost_per_kg", "Launch price.", "$/kg", NUMBER, optional=True,
-                   default_from=lambda v: v["launch_cost_per_kg"],
-                   default_doc="the assumptions' launch_cost_per_kg")
-HALVING = Arg("halving_years", "Years for the cost per token to halve (hardware).", "yr")
-ALG_HALVING = Arg("algorithmic_halving_years", "Years for algorithmic gains alone to halve "
-                  "the cost per token. Blank leaves them out.", "yr", NUMBER, optional=True)
-
-_T_VALUE = "Time value of compute"
-_COSTS = "Costs and breakeven"
-_LAUNCH = "Launch"
-_MASS = "Mass and cadence"
-_WHAT = "What must be true"
-_BUILDOUT = "Build-out"
-_UNCERTAINTY = "Sensitivity and uncertainty"
-_META = "Reference"
 
 FUNCTIONS: tuple[ExcelFunction, ...] = (
     ExcelFunction(

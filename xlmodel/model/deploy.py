@@ -13,6 +13,7 @@ import numpy as np
 from . import _checks as chk
 from . import portable as pm
 from .costs import _mean_retention
+from .launch import wright_price
 
 #: Watts in a gigawatt over kilograms in a tonne: GW / (W/kg) = 1e6 t.
 _T_PER_GW_AT_1_W_PER_KG = 1e6
@@ -44,8 +45,7 @@ def launch_cost_at_cumulative_mass(cumulative_mass_t, mass_curve_reference_cost_
     p0 = chk.positive("mass_curve_reference_cost_per_kg", mass_curve_reference_cost_per_kg)
     q0 = chk.positive("mass_curve_reference_mass_t", mass_curve_reference_mass_t)
     lr = chk.fraction("launch_learning_rate", launch_learning_rate, high_open=True)
-    with np.errstate(over="ignore", divide="ignore"):
-        return chk.scalar(p0 * pm.power(q / q0, pm.log2(1.0 - lr)))
+    return wright_price(q, p0, q0, lr)
 
 
 def cumulative_mass_for_launch_cost(target_launch_cost_per_kg, mass_curve_reference_cost_per_kg,

@@ -37,6 +37,12 @@ def launch_cost_at_mass(cumulative_mass, launch_cost_per_kg, reference_mass, lau
     p0 = chk.non_negative("launch_cost_per_kg", launch_cost_per_kg)
     q0 = chk.positive("reference_mass", reference_mass)
     lr = chk.fraction("launch_learning_rate", launch_learning_rate, high_open=True)
+    return wright_price(q, p0, q0, lr)
+
+
+def wright_price(q, p0, q0, lr):
+    """Wright's law on checked arguments: ``p0 (q / q0)^log2(1 - lr)``, the price once the
+    cumulative quantity is ``q`` [same unit as ``q0``] at learning rate ``lr`` [-]."""
     with np.errstate(over="ignore", divide="ignore"):
         return chk.scalar(p0 * pm.power(q / q0, pm.log2(1.0 - lr)))
 

@@ -1,0 +1,212 @@
+"""Argument helpers the native functions share: number collection, criteria, lookups, rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+import numpy as np
+
+from xlmodel.errors import ExcelError
+from xlmodel.formula.values import (
+    ERR_NA,
+    ERR_VALUE,
+    MISSING,
+    as_array,
+    compare,
+    ndarray,
+    parse_number_text,
+    to_number,
+)
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def collect_numbers(args, *, scalar_text: bool = True) -> list[float] | ExcelError:
+    """Numbers of an aggregate's arguments, as SUM sees them.
+
+    In arrays and references only numbers count (text, logicals and blanks are skipped);
+    arguments typed directly are coerced (TRUE is 1, "3" is 3, "x" is #VALUE!). The first
+    error met is returned instead.
+    """
+    out: list[float] = []
+    for a in args:
+        if type(a) is ndarray:
+            for x in a.flat:
+                t = type(x)
+                if t is float:
+                    out.append(x)
+                elif t is ExcelError:
+                    return x
+        elif a is MISSING or a is None:
+            out.append(0.0)
+        else:
+            x = to_number(a) if scalar_text or type(a) is not str else ERR_VALUE
+            if type(x) is ExcelError:
+                return x
+            out.append(x)
+    return out
+
+
+def _vector(a: object) -> list | ExcelError:
+    """A one-row or one-column array as a list; anything wider is #N/A."""
+    arr = as_array(a)
+    if arr.shape[0] != 1 and arr.shape[1] != 1:
+        return ERR_NA
+    return list(arr.flat)
+
+
+def _int_arg(x: float) -> int:
+    return int(math.trunc(x))
+
+
+_WILDCARD = re.compile(r"~[*?~]|[*?]")
+
+
+def wildcard_pattern(text: str) -> re.Pattern | None:
+    """A compiled pattern for Excel wildcards (``*``, ``?``, ``~`` escapes), or None if none."""
+    if "*" not in text and "?" not in text and "~" not in text:
+        return None
+
+    def repl(m: re.Match) -> str:
+        s = m.group()
+        if s == "*":
+            return ".*"
+        if s == "?":
+            return "."
+        return re.escape(s[1])
+
+    parts = []
+    pos = 0
+    for m in _WILDCARD.finditer(text):
+        parts.append(re.escape(text[pos : m.start()]))
+        parts.append(repl(m))
+        pos = m.end()
+    parts.append(re.escape(text[pos:]))
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def _same_kind(a: object, b: object) -> bool:
+    ta, tb = type(a), type(b)
+    return ta is tb or (ta in (float, int) and tb in (float, int))
+
+
+def exact_position(x: object, values: list, *, wildcards: bool = True,
+                   reverse: bool = False) -> int | None:
+    """0-based position of the first value equal to x (case-insensitive; wildcards for text)."""
+    pattern = wildcard_pattern(x) if wildcards and type(x) is str else None
+    order = range(len(values) - 1, -1, -1) if reverse else range(len(values))
+    for i in order:
+        v = values[i]
+        if v is None or not _same_kind(x, v):
+            continue
+        if pattern is not None:
+            if pattern.fullmatch(v):
+                return i
+        elif compare(x, v) == 0:
+            return i
+    return None
+
+
+def sorted_position(x: object, values: list, descending: bool = False) -> int | None:
+    """Binary search as MATCH type 1 (-1): the last value <= x (>= x) among values of x's type."""
+    candidates = [i for i, v in enumerate(values) if v is not None and _same_kind(x, v)]
+    lo, hi = 0, len(candidates)
+    while lo < hi:  # find the first candidate for which "v <= x" (or >=) fails
+        mid = (lo + hi) // 2
+        c = compare(values[candidates[mid]], x)
+        ok = c >= 0 if descending else c <= 0
+        if ok:
+            lo = mid + 1
+        else:
+            hi = mid
+    return candidates[lo - 1] if lo > 0 else None
+
+
+def make_criterion(criterion: object) -> Callable[[object], bool] | ExcelError:
+    """A predicate for COUNTIF-style criteria: ``5``, ``">=5"``, ``"<>x"``, ``"a*"``."""
+    if type(criterion) is ExcelError:
+        return criterion
+    if criterion is None or criterion is MISSING:
+        criterion = ""
+    if type(criterion) in (float, bool):
+        target = criterion
+        return lambda v: type(v) is type(target) and compare(v, target) == 0
+    text = str(criterion)
+    op = "="
+    for candidate in (">=", "<=", "<>", "=", ">", "<"):
+        if text.startswith(candidate):
+            op, text = candidate, text[len(candidate) :]
+            break
+    number = parse_number_text(text) if text.strip() else None
+    upper = text.upper()
+    if number is not None:
+        operand: object = number
+    elif upper in ("TRUE", "FALSE"):
+        operand = upper == "TRUE"
+    else:
+        operand = text
+    if operand == "" and op in ("=", "<>"):
+        if op == "=":
+            return lambda v: v is None or v == ""
+        return lambda v: not (v is None or v == "")
+    pattern = wildcard_pattern(text) if type(operand) is str and op in ("=", "<>") else None
+
+    def equal(v: object) -> bool:
+        if pattern is not None:
+            return type(v) is str and pattern.fullmatch(v) is not None
+        if not _same_kind(v, operand):
+            return False
+        return compare(v, operand) == 0
+
+    if op == "=":
+        return equal
+    if op == "<>":
+        return lambda v: not equal(v)
+
+    def ordered(v: object) -> bool:
+        if v is None or not _same_kind(v, operand):
+            return False
+        c = compare(v, operand)
+        return {"<": c < 0, ">": c > 0, "<=": c <= 0, ">=": c >= 0}[op]
+
+    return ordered
+
+
+def _criteria_mask(pairs: list[tuple[object, object]]) -> ndarray | ExcelError:
+    shape = None
+    mask = None
+    for rng, crit in pairs:
+        arr = as_array(rng)
+        if shape is None:
+            shape = arr.shape
+            mask = np.ones(shape, dtype=bool)
+        elif arr.shape != shape:
+            return ERR_VALUE
+        test = make_criterion(crit)
+        if type(test) is ExcelError:
+            return test
+        for idx, v in np.ndenumerate(arr):
+            if mask[idx] and not test(v):
+                mask[idx] = False
+    return mask
+
+
+def _round_with(x: float, digits: float, mode: str) -> float:
+    d = _int_arg(digits)
+    # Round on 15 significant digits first, as Excel does, so 0.1+0.2 rounds up like 0.3.
+    value = Decimal(f"{x:.15g}") if x != 0 else Decimal(0)
+    return float(value.quantize(Decimal(1).scaleb(-d), rounding=mode))
+
+
+def _approx_int(q: float) -> float:
+    """q, snapped to the nearest integer when it is within 15-digit noise of it."""
+    r = round(q)
+    if r != 0 and abs(q - r) <= abs(r) * 1e-15 * 4:
+        return float(r)
+    return q
+
+
