@@ -527,7 +527,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             ok = model.array_formula(s, parse_range(cell.array_ref), "=" + formula)
         elif cell.dynamic:
             ok = model.formula(s, cell.row, cell.col, "=" + formula)
-        elif (s, cell.row, cell.col) in readings:
+        elif readings and (s, cell.row, cell.col) in readings:
             # a legacy formula with ranges where values are expected: IronCalc's own reading
             ok = model.formula(s, cell.row, cell.col, readings[(s, cell.row, cell.col)])
         else:

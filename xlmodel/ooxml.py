@@ -1018,7 +1018,9 @@ class _SheetHandler:
         self.strings, self.meta = strings, meta
         self.cell_budget, self.max_rows = cell_budget, max_rows
         self.cells: dict[str, Cell] = {}
-        self.positions: set[tuple[int, int]] = set()  # every <c> seen, to refuse duplicates
+        # every <c> seen, to refuse duplicates: row * 16385 + column (an int hashes faster
+        # and takes less memory than a tuple)
+        self.positions: set[int] = set()
         self.row_given = False  # the current <row> has an r attribute
         self.row_numbers: set[int] = set()
         self.masters: dict[str, tuple[int, int, str]] = {}
@@ -1059,9 +1061,10 @@ class _SheetHandler:
                 ref = make_ref(row, col)
             if self.row_given and row != self.row:
                 self.fail(f"cell {ref} stands in row {self.row}")
-            if (row, col) in self.positions:
+            position = row * 16_385 + col  # (col <= 16,384: one int per cell)
+            if position in self.positions:
                 self.fail(f"duplicate cell {ref}: a corrupt sheet")
-            self.positions.add((row, col))
+            self.positions.add(position)
             self.col = col
             self.cell = (row, col, ref, attrs)
             self.f_attrs = self.f_text = self.v_text = self.inline = None
