@@ -71,7 +71,9 @@ def _geometric_sum(a, n):
     a, n = np.broadcast_arrays(a, n)
     # Horner from the highest power down, with the coefficient of a^k 1 for k < n and 0
     # above: the same operations, in the same order, as the loop above, for each element's
-    # own n, with arithmetic only (masked copies are several times slower).
+    # own n (0 * a + 0 stays 0 until k = n - 1, where 0 * a + 1 starts the sum at 1), with
+    # arithmetic only (masked copies are several times slower). The comparison writes the
+    # coefficient straight into a float array: one pass instead of a difference and a clip.
     low = int(n.min())
     total[...] = 0.0
     coef = np.empty(a.shape)
@@ -80,8 +82,7 @@ def _geometric_sum(a, n):
         if k < low:
             total += 1.0
         else:
-            np.subtract(n, k, out=coef)
-            np.clip(coef, 0.0, 1.0, out=coef)
+            np.greater(n, k, out=coef)
             total += coef
     return total
 
