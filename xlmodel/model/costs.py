@@ -50,40 +50,69 @@ _MAX_WHOLE_YEARS = 1024
 _SERIES_BELOW = 1e-8
 
 
+def _into(op, acc, other):
+    """``op(acc, other)``, written into ``acc`` when ``acc`` is an array that already has the
+    result's shape (else a new array). ``acc`` must be an intermediate result of the caller,
+    never an argument. The values are those of ``op(acc, other)`` either way; reusing the
+    memory keeps a block of a million-draw Monte Carlo from allocating, and the allocator
+    from handing pages back to the system and faulting them in again, at every step."""
+    if type(acc) is np.ndarray and acc.ndim and (np.ndim(other) == 0
+                                                 or np.shape(other) == acc.shape):
+        return op(acc, other, out=acc)
+    return op(acc, other)
+
+
 def _whole_years(n):
     """Where ``n`` is a whole number of years that the closed forms sum term by term."""
     return (n >= 1) & (n <= _MAX_WHOLE_YEARS) & (n == np.floor(n))
 
 
 def _geometric_sum(a, n):
-    """``sum_{k<n} a^k`` for whole ``n`` >= 1 (arrays broadcast), by Horner's rule."""
+    """``sum_{k<n} a^k`` for whole ``n`` >= 1 (arrays broadcast), by Horner's rule.
+
+    The first step of each loop is written out: ``1 * a + 1`` is ``a + 1`` and ``0 * a + c``
+    starts from ``a * 0``, the same values with one pass over the block fewer.
+    """
     a, n = np.asarray(a, dtype=float), np.asarray(n, dtype=float)
     total = np.empty(np.broadcast_shapes(a.shape, n.shape))
-    total.fill(1.0)
     if total.size == 0:
         return total
     top = int(n.max())
     if n.ndim == 0 or top == int(n.min()):
-        for _ in range(top - 1):
+        if top == 1:
+            total.fill(1.0)
+            return total
+        np.add(a, 1.0, out=total)
+        for _ in range(top - 2):
             total *= a
             total += 1.0
         return total
     a, n = np.broadcast_arrays(a, n)
     # Horner from the highest power down, with the coefficient of a^k 1 for k < n and 0
     # above: the same operations, in the same order, as the loop above, for each element's
-    # own n, with arithmetic only (masked copies are several times slower).
+    # own n (0 * a + 0 stays 0 until k = n - 1, where 0 * a + 1 starts the sum at 1), with
+    # arithmetic only (masked copies are several times slower). The comparison writes the
+    # coefficient straight into a float array: one pass instead of a difference and a clip.
     low = int(n.min())
-    total[...] = 0.0
     coef = np.empty(a.shape)
     for k in range(top - 1, -1, -1):
-        total *= a
+        if k == top - 1:
+            np.multiply(a, 0.0, out=total)
+        else:
+            total *= a
         if k < low:
             total += 1.0
         else:
-            np.subtract(n, k, out=coef)
-            np.clip(coef, 0.0, 1.0, out=coef)
+            np.greater(n, k, out=coef)
             total += coef
     return total
+
+
+def _reciprocal(x):
+    """``1 / x`` of an intermediate result, in its memory where it is an array."""
+    if type(x) is np.ndarray and x.ndim:
+        return np.divide(1.0, x, out=x)
+    return 1.0 / x
 
 
 def _split_whole(n, whole_form, other_form):
@@ -103,7 +132,8 @@ def _crf(i, n):
 
     def whole(n):
         with np.errstate(over="ignore"):
-            return i + 1.0 / _geometric_sum(1.0 + i, n)
+            total = _geometric_sum(1.0 + i, n)
+            return _into(np.add, _reciprocal(total), i)  # i + 1 / S
 
     def other(n):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -137,7 +167,7 @@ def _mean_retention(loss, n):
     loss = np.asarray(loss, dtype=float)
 
     def whole(n):
-        return _geometric_sum(1.0 - loss, n) / n
+        return _into(np.divide, _geometric_sum(1.0 - loss, n), n)
 
     def other(n):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -191,7 +221,11 @@ def terrestrial_cost_per_w_year(
     chips = chk.non_negative("chip_capex_per_w", chip_capex_per_w)
     lc = chk.positive("chip_life_years", chip_life_years)
     i = chk.non_negative("discount_rate", discount_rate)
-    cost = f * _crf(i, lf) + opex * f + pue * KWH_PER_W_YEAR * price + chips * _crf(i, lc)
+    # f CRF_f + o f + PUE 8.766 price + C CRF_c, term by term into one array
+    cost = _into(np.multiply, _crf(i, lf), f)
+    cost = _into(np.add, cost, opex * f)
+    cost = _into(np.add, cost, _into(np.multiply, pue * KWH_PER_W_YEAR, price))
+    cost = _into(np.add, cost, _into(np.multiply, _crf(i, lc), chips))
     return chk.scalar(cost)
 
 
@@ -218,11 +252,14 @@ def _orbital_terms(
     chips = chk.non_negative("chip_capex_per_w", chip_capex_per_w)
     i = chk.non_negative("discount_rate", discount_rate)
 
-    k_power = 1.0 / (sun * _mean_retention(degr, life))
-    k_chips = 1.0 / _mean_retention(fail, life)
+    k_power = _reciprocal(_into(np.multiply, _mean_retention(degr, life), sun))
+    k_chips = _reciprocal(_mean_retention(fail, life))
     crf = _crf(i, life)
-    intercept = (sat * k_power + chips * k_chips) * crf + ops * sat * k_power
-    slope = k_power * crf / spw
+    # (sat k_power + chips k_chips) CRF + ops sat k_power, then k_power CRF / specific power
+    intercept = _into(np.add, sat * k_power, _into(np.multiply, k_chips, chips))
+    intercept = _into(np.multiply, intercept, crf)
+    intercept = _into(np.add, intercept, _into(np.multiply, ops * sat, k_power))
+    slope = _into(np.divide, _into(np.multiply, k_power, crf), spw)
     return intercept, slope
 
 
@@ -408,4 +445,7 @@ def _breakeven(
         space_chip_failure_per_year, space_life_years, space_ops_frac, chip_capex_per_w,
         discount_rate,
     )
-    return chk.scalar((np.asarray(terrestrial) * credit - intercept) / slope)
+    gap = np.asarray(terrestrial)
+    if not (type(credit) is float and credit == 1.0):  # x * 1.0 is x
+        gap = _into(np.multiply, gap, credit)
+    return chk.scalar(_into(np.divide, _into(np.subtract, gap, intercept), slope))

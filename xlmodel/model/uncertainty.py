@@ -121,8 +121,10 @@ def _swing_key(swing: float) -> float:
 BLOCK = 16_384
 
 
-#: Above this, ``u + (1 - c)`` may round up to 2 for ``u < 1``.
-_NEAR_ONE = 1.0 - math.ldexp(1.0, -50)
+#: Bound on ``t`` in :class:`_Triangular`: each of ``u / c`` and ``(1 - u) / (1 - c)`` is at
+#: most 1 on its own side of ``c`` before rounding, and two roundings add under 3 units of
+#: 2^-53.
+_T_BOUND = 1.0 + math.ldexp(1.0, -51)
 
 
 class _Triangular:
@@ -133,31 +135,41 @@ class _Triangular:
     ``high - sqrt((1 - u)(high - low)(high - mode))`` otherwise. Both are
     ``mode + w (1 - sqrt(t))`` with ``t = min(u / c, (1 - u) / (1 - c))`` (uniform on
     [0, 1] in either branch) and ``w = -(mode - low)`` left of the mode, ``high - mode`` right
-    of it: one square root, and the branch chosen by arithmetic (``floor(u + 1 - c)`` is 0 on
-    the left, 1 on the right), since masked copies are several times slower. Where rounding
-    puts ``u`` on the other side of ``c``, ``t`` is 1 and both branches give the mode.
+    of it: one square root, and the branch chosen by arithmetic, since masked copies are
+    several times slower. Where rounding puts ``u`` on the other side of ``c``, ``t`` is 1 and
+    both branches give the mode.
+
+    The side is ``u >= u0``, written as 0.0 or 1.0 straight into a float array; ``u0`` is the
+    first double at which ``u + (1 - c)`` rounds to 1 or more, worked out once here, so the
+    draws are those of ``floor(u + 1 - c)`` to the last bit in one pass instead of two. The
+    final clamp to [low, high] is kept only where rounding could reach past an end: every
+    step is monotone in ``1 - sqrt(t)``, which lies between ``1 - sqrt(_T_BOUND)`` and 1, so
+    evaluating both ends of that interval on both sides bounds every draw.
     """
 
     def __init__(self, low: float, mode: float, high: float):
         self.low, self.mode, self.high = float(low), float(mode), float(high)
         c = (self.mode - self.low) / (self.high - self.low)
-        self.one_minus_c = 1.0 - c
+        one_minus_c = 1.0 - c
         self.inv_c = math.inf if c == 0 else 1.0 / c
         self.inv_1mc = math.inf if c == 1 else 1.0 / (1.0 - c)
         self.left = self.mode - self.low
         self.span = self.left + (self.high - self.mode)
+        self.u0 = _side_threshold(one_minus_c)
+        # t is exactly u (c = 1) or 1 - u (c = 0) at the ends, so at most 1 there
+        y_min = 1.0 - math.sqrt(1.0 if c in (0.0, 1.0) else _T_BOUND)
+        sides = [s for s, present in ((0.0, self.u0 > 0.0), (1.0, self.u0 < 1.0)) if present]
+        reach = [self.mode + (s * self.span - self.left) * y for s in sides for y in (y_min, 1.0)]
+        self.clamp = not all(self.low <= x <= self.high for x in reach)
 
     def __call__(self, u: np.ndarray, scratch: np.ndarray, side: np.ndarray) -> np.ndarray:
-        """Turn the uniforms ``u`` into draws, in place (``scratch``, ``side``: buffers of
-        its size)."""
-        np.add(u, self.one_minus_c, out=side)
-        np.floor(side, out=side)  # 0 left of the mode, 1 right of it
-        if self.one_minus_c > _NEAR_ONE:
-            np.fmin(side, 1.0, out=side)  # (1 - c) + u may round up to 2 when c is tiny
-        np.subtract(1.0, u, out=scratch)
+        """Turn the uniforms ``u`` (in [0, 1)) into draws, in place (``scratch``, ``side``:
+        buffers of its size)."""
+        np.greater_equal(u, self.u0, out=side)  # 0 left of the mode, 1 right of it
         if self.inv_c == math.inf:  # the mode at low: every draw right of it, t = 1 - u
-            np.copyto(u, scratch)
+            np.subtract(1.0, u, out=u)
         else:
+            np.subtract(1.0, u, out=scratch)
             scratch *= self.inv_1mc  # inf when the mode is at high: then fmin keeps u / c
             u *= self.inv_c
             np.fmin(u, scratch, out=u)
@@ -167,8 +179,20 @@ class _Triangular:
         side -= self.left
         u *= side
         u += self.mode
-        np.clip(u, self.low, self.high, out=u)
+        if self.clamp:
+            np.clip(u, self.low, self.high, out=u)
         return u
+
+
+def _side_threshold(one_minus_c: float) -> float:
+    """The least double ``u`` in [0, 1] with ``u + one_minus_c >= 1`` after rounding (the
+    sum is monotone in ``u``, so the side of every ``u`` is ``u >= threshold``)."""
+    u = max(0.0, 1.0 - one_minus_c)
+    while u > 0.0 and math.nextafter(u, 0.0) + one_minus_c >= 1.0:
+        u = math.nextafter(u, 0.0)
+    while u + one_minus_c < 1.0:
+        u = math.nextafter(u, 2.0)
+    return u
 
 
 def triangular_draws(rng: np.random.Generator, low, mode, high, size: int) -> np.ndarray:
