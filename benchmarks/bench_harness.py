@@ -132,7 +132,7 @@ print(json.dumps({"load": t1 - t0, "calc": t2 - t1, "values": values}))
 
 LIBREOFFICE_CHILD = """
 import json, sys, time
-from xlmodel.libreoffice import recalculate
+from xlmodel.harness.libreoffice import recalculate
 t0 = time.perf_counter()
 values = recalculate(sys.argv[1])
 t1 = time.perf_counter()
@@ -248,9 +248,9 @@ def summarize(tool: str, size: str, cells: int, runs: list[Run], inner: str = ""
 
 def cached_values(path: Path) -> dict[str, object]:
     """``SHEET!REF -> value`` of every formula cell, as xlmodel saved it."""
-    from xlmodel import ooxml
+    from xlmodel import workbook
 
-    data = ooxml.read_workbook(path)
+    data = workbook.read_workbook(path)
     return {f"{c.sheet.upper()}!{c.ref}": c.value for c in data.formula_cells()}
 
 
@@ -313,7 +313,7 @@ def bench_size(size: str, path: Path, cells: int, times: int, skip: set[str]) ->
     if "libreoffice" in skip:
         pass
     else:
-        from xlmodel.libreoffice import find_soffice
+        from xlmodel.harness.libreoffice import find_soffice
 
         if find_soffice() is None:
             print("LibreOffice (soffice) is not installed: skipped")

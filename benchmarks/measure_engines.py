@@ -31,9 +31,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from xlmodel import ooxml  # noqa: E402
+from xlmodel import workbook  # noqa: E402
 from xlmodel.errors import EXCEL_ERROR_CODES, ExcelError, WorkbookError  # noqa: E402
+from xlmodel.formula import cellrefs  # noqa: E402
 from xlmodel.harness import ATOL, RTOL, same  # noqa: E402
+from xlmodel.harness import engine as adapter  # noqa: E402
 
 DEFAULT = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "excel-saved"
 _FUNC_RE = re.compile(r"([A-Z][A-Z0-9._]*)\(", re.IGNORECASE)
@@ -83,9 +85,9 @@ def _ironcalc_value(model, sheet, row, col):
 
 
 def run_ironcalc(path: Path, data) -> dict:
-    from xlmodel import engine
 
-    return engine.recalculate(data).values
+
+    return adapter.recalculate(data).values
 
 
 def run_formualizer_file(path: Path, data) -> dict:
@@ -154,7 +156,7 @@ def run_xlmodel(path: Path, data) -> dict:
     report = harness.check(path, "full")
     out = {}
     for (sheet, ref), value in report.recomputed.items():
-        row, col = ooxml.parse_ref(ref)
+        row, col = cellrefs.parse_ref(ref)
         out[(sheet, row, col)] = value
     return out
 
@@ -189,7 +191,7 @@ def measure(files: list[Path], engines: list[str], show_functions: bool, show_ce
     failures = {e: [] for e in engines}
     for path in files:
         try:
-            data = ooxml.read_workbook(path)
+            data = workbook.read_workbook(path)
         except WorkbookError as exc:
             print(f"{path.name}: unreadable: {exc}")
             continue

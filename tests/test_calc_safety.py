@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from xlmodel import harness, ooxml
+from xlmodel import harness, workbook
 from xlmodel.errors import WorkbookError
+from xlmodel.workbook import zipwriter
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workbooks" / "ai_compute_economics.xlsx"
@@ -30,7 +31,7 @@ def cli(*args, **kw):
 
 
 def p_star_cell():
-    data = ooxml.read_workbook(TEMPLATE)
+    data = workbook.read_workbook(TEMPLATE)
     name = next(n for n in data.defined_names if n.name == "p_star")
     sheet, ref = name.text.split("!")
     return sheet.strip("'"), ref.replace("$", "")
@@ -40,7 +41,7 @@ def p_star_cell():
 def stale(tmp_path) -> Path:
     """The template with one wrong cached value (p* saved as 123): calc has work to do."""
     path = tmp_path / "model.xlsx"
-    ooxml.write_cached_values(TEMPLATE, path, {p_star_cell(): 123.0})
+    workbook.write_cached_values(TEMPLATE, path, {p_star_cell(): 123.0})
     assert not harness.check(path, "full").ok
     return path
 
@@ -70,13 +71,13 @@ def test_a_file_saved_by_another_program_before_the_write_is_not_overwritten(sta
 def test_a_save_during_the_write_is_detected_before_the_rename(stale, tmp_path, monkeypatch):
     report = harness.check(stale, "full")
     other = TEMPLATE.read_bytes()
-    close = ooxml._ZipWriter.close
+    close = zipwriter.ZipWriter.close
 
     def save_meanwhile(self, comment=b""):
         stale.write_bytes(other)  # lands while calc writes its temporary file
         return close(self, comment)
 
-    monkeypatch.setattr(ooxml._ZipWriter, "close", save_meanwhile)
+    monkeypatch.setattr(zipwriter.ZipWriter, "close", save_meanwhile)
     with pytest.raises(WorkbookError, match="changed since it was read"):
         harness.update(stale, report)
     assert stale.read_bytes() == other
@@ -153,13 +154,13 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, verb):
 
 SIGNAL_DURING_WRITE = textwrap.dedent("""
     import os, signal, sys
-    from xlmodel import ooxml
+    from xlmodel import workbook
     from xlmodel.cli import run
-    close = ooxml._ZipWriter.close
+    close = zipwriter.ZipWriter.close
     def close_and_signal(self, comment=b""):
         os.kill(os.getpid(), signal.{name})  # arrives while the temporary file is open
         return close(self, comment)
-    ooxml._ZipWriter.close = close_and_signal
+    zipwriter.ZipWriter.close = close_and_signal
     sys.argv = ["xlmodel", "calc", sys.argv[1]]
     run()
 """)

@@ -8,8 +8,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlmodel import engine, harness, ooxml
+from xlmodel import harness, workbook
 from xlmodel.errors import ExcelError, WorkbookError
+from xlmodel.harness import engine, formula_text, loading
 
 ROOT = Path(__file__).resolve().parents[1]
 EXCEL_SAVED = ROOT / ".." / "shared" / "data" / "excel-saved"
@@ -36,7 +37,7 @@ def excel_saved(name: str) -> Path:
 def test_full_mode_reproduces_what_excel_computed(name):
     path = excel_saved(name)
     report = harness.check(path, "full")
-    formulas = sum(1 for _ in ooxml.read_workbook(path).formula_cells())
+    formulas = sum(1 for _ in workbook.read_workbook(path).formula_cells())
     assert report.ok, harness.format_report(report)
     assert not report.not_recomputed
     assert report.checked >= formulas  # every formula cell (and each cell a spill fills)
@@ -69,20 +70,20 @@ def _book(tmp_path, cells, name="book.xlsx"):
 
 
 def test_whole_column_lookups_are_bounded_without_changing_their_answers(tmp_path):
-    assert engine.bound_whole_columns("VLOOKUP(3,A:B,2,FALSE)", 1200) == (
+    assert formula_text.bound_whole_columns("VLOOKUP(3,A:B,2,FALSE)", 1200) == (
         "VLOOKUP(3,A1:B1200,2,FALSE)")
-    assert engine.bound_whole_columns("SUM('My Data'!$A:$C)", 9) == "SUM('My Data'!$A$1:$C$9)"
-    assert engine.bound_whole_columns('"A:B"&ROWS(A:A)', 9) == '"A:B"&ROWS(A:A)'
-    assert engine.bound_whole_columns("VLOOKUP(1,$A$2:$B$65536,2,0)", 1500) == (
+    assert formula_text.bound_whole_columns("SUM('My Data'!$A:$C)", 9) == "SUM('My Data'!$A$1:$C$9)"
+    assert formula_text.bound_whole_columns('"A:B"&ROWS(A:A)', 9) == '"A:B"&ROWS(A:A)'
+    assert formula_text.bound_whole_columns("VLOOKUP(1,$A$2:$B$65536,2,0)", 1500) == (
         "VLOOKUP(1,$A$2:$B$1500,2,0)")
-    assert engine.bound_whole_columns("SUM(A1:A99)+ROWS(B1:B99999)", 50) == (
+    assert formula_text.bound_whole_columns("SUM(A1:A99)+ROWS(B1:B99999)", 50) == (
         "SUM(A1:A99)+ROWS(B1:B99999)")
     cells = {f"A{r}": r for r in range(1, 6)} | {f"B{r}": 10.0 * r for r in range(1, 6)}
     cells |= {"D1": "=VLOOKUP(3,A:B,2,FALSE)", "D2": "=MATCH(4,A:A,0)", "D3": "=ROWS(A:A)",
               "D4": "=SUMPRODUCT(A:A,B:B)", "D5": "=INDEX(B:B,900)",
               "D6": "=SUMPRODUCT(A1:A65536,B1:B65536)"}
     path = _book(tmp_path, cells)
-    values = engine.recalculate(ooxml.read_workbook(path)).values
+    values = engine.recalculate(workbook.read_workbook(path)).values
     # worked by hand: B3; the 4 in A4; all rows of a column; 10 * (1+4+9+16+25); a blank
     # (up to 1,000 rows below the last one in use; further down INDEX would give #REF!)
     assert values[("S", 1, 4)] == 30.0
@@ -94,20 +95,20 @@ def test_whole_column_lookups_are_bounded_without_changing_their_answers(tmp_pat
 
 
 def test_a_name_scoped_to_another_sheet_is_read_through_its_sheet(tmp_path):
-    assert engine.expand_qualified_names("'Calc Sheet'!Scen&Calc!A1",
+    assert formula_text.expand_qualified_names("'Calc Sheet'!Scen&Calc!A1",
                                          {("CALC SHEET", "SCEN"): "'Calc Sheet'!$A$1"}) == (
         "('Calc Sheet'!$A$1)&Calc!A1")
 
 
 def test_static_reasons():
-    assert engine.static_reason("[1]Prices!B2*2")[0] == engine.EXTERNAL_LINK
-    assert engine.static_reason("SUM(Jan:Dec!B2)")[0] == engine.THREE_D_REFERENCE
-    assert engine.static_reason("SUM('Jan 1:Dec 31'!B2)")[0] == engine.THREE_D_REFERENCE
-    assert engine.static_reason("TODAY()-A1") == (engine.VOLATILE, "TODAY")
-    assert engine.static_reason("SUM(Sales[Amount])")[0] == engine.STRUCTURED_REFERENCE
-    assert engine.static_reason("TABLE(,B1)", True)[0] == engine.DATA_TABLE
+    assert formula_text.static_reason("[1]Prices!B2*2")[0] == formula_text.EXTERNAL_LINK
+    assert formula_text.static_reason("SUM(Jan:Dec!B2)")[0] == formula_text.THREE_D_REFERENCE
+    assert formula_text.static_reason("SUM('Jan 1:Dec 31'!B2)")[0] == formula_text.THREE_D_REFERENCE
+    assert formula_text.static_reason("TODAY()-A1") == (formula_text.VOLATILE, "TODAY")
+    assert formula_text.static_reason("SUM(Sales[Amount])")[0] == formula_text.STRUCTURED_REFERENCE
+    assert formula_text.static_reason("TABLE(,B1)", True)[0] == formula_text.DATA_TABLE
     for fine in ("SUM(A1:B2)", "Sheet2!A1:B2", '"[1]"&"NOW()"', "INDEX(A:A,2)", "RANK(A1,A:A)"):
-        assert engine.static_reason(fine) is None, fine
+        assert formula_text.static_reason(fine) is None, fine
 
 
 def test_a_rust_panic_in_the_engine_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
@@ -119,7 +120,7 @@ def test_a_rust_panic_in_the_engine_is_one_line_and_exit_2(tmp_path, monkeypatch
         engine._guarded("recalculating", ironcalc.test_panic)
 
     path = _book(tmp_path, {"A1": 1, "B1": "=A1+1"})
-    ooxml.write_cached_values(path, path, {("S", "B1"): 2.0})
+    workbook.write_cached_values(path, path, {("S", "B1"): 2.0})
     monkeypatch.setattr(engine._Model, "evaluate", panic)
     with pytest.raises(WorkbookError, match="formula engine failed while recalculating"):
         harness.check(path, "full")
@@ -141,9 +142,9 @@ def test_a_panic_is_a_base_exception_as_the_guard_expects():
 
 def test_circular_cells_with_saved_values_keep_them(tmp_path):
     path = _book(tmp_path, {"A1": "=B1/2+1", "B1": "=A1"})
-    ooxml.write_cached_values(path, path, {("S", "A1"): 2.0, ("S", "B1"): 2.0})
+    workbook.write_cached_values(path, path, {("S", "A1"): 2.0, ("S", "B1"): 2.0})
     report = harness.check(path, "full")
-    assert report.ok and report.reasons() == {engine.CIRCULAR: 2}
+    assert report.ok and report.reasons() == {formula_text.CIRCULAR: 2}
     run = subprocess.run([sys.executable, "-m", "xlmodel", "check", "--mode", "full",
                           "--json", str(path)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and '"circular reference (iterative calculation)": 2' in run.stdout
@@ -151,10 +152,10 @@ def test_circular_cells_with_saved_values_keep_them(tmp_path):
 
 def test_error_values_are_compared_as_values(tmp_path):
     path = _book(tmp_path, {"A1": 0, "B1": "=1/A1", "C1": "=NA()"})
-    ooxml.write_cached_values(path, path, {("S", "B1"): ExcelError("#DIV/0!"),
+    workbook.write_cached_values(path, path, {("S", "B1"): ExcelError("#DIV/0!"),
                                            ("S", "C1"): ExcelError("#N/A")})
     assert harness.check(path, "full").ok
-    ooxml.write_cached_values(path, path, {("S", "B1"): ExcelError("#NUM!")})
+    workbook.write_cached_values(path, path, {("S", "B1"): ExcelError("#NUM!")})
     report = harness.check(path, "full")
     assert [m.where for m in report.mismatches] == ["S!B1"]
 
@@ -166,7 +167,7 @@ def test_a_chain_through_our_functions_is_recomputed_from_its_inputs(tmp_path):
     run = subprocess.run([sys.executable, "-m", "xlmodel", "calc", str(path)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    data = ooxml.read_workbook(path)
+    data = workbook.read_workbook(path)
     # worked by hand: B1 = 2; C1 = 2^(1/2) - 1; D1 = 2^(1/2); E1 = 1 * 2^(2^(1/2) / 1)
     assert data.value("S", "B1") == 2.0
     assert data.value("S", "C1") == pytest.approx(2 ** 0.5 - 1, rel=1e-12)
@@ -174,16 +175,16 @@ def test_a_chain_through_our_functions_is_recomputed_from_its_inputs(tmp_path):
     assert data.value("S", "E1") == pytest.approx(2 ** (2 ** 0.5), rel=1e-12)
     assert harness.check(path, "full").ok
     changed = tmp_path / "changed.xlsx"
-    ooxml.write_cached_values(path, changed, {("S", "A1"): 0.5})
+    workbook.write_cached_values(path, changed, {("S", "A1"): 0.5})
     report = harness.check(changed, "full")
     assert sorted(m.where for m in report.mismatches) == ["S!B1", "S!C1", "S!D1", "S!E1"]
     assert report.recomputed[("S", "E1")] == pytest.approx(2 ** 2, rel=1e-12)  # C1 = 1
 
 
 def test_three_d_sums_are_recomputed_sheet_by_sheet(tmp_path):
-    assert engine.expand_three_d("SUM('Jan:Mar Q1'!B2:C3)/3", ["Jan", "Feb", "Mar Q1"]) == (
+    assert formula_text.expand_three_d("SUM('Jan:Mar Q1'!B2:C3)/3", ["Jan", "Feb", "Mar Q1"]) == (
         "SUM('Jan'!B2:C3,'Feb'!B2:C3,'Mar Q1'!B2:C3)/3")
-    assert engine.expand_three_d("VLOOKUP(1,Jan:Feb!A1:B2,2)", ["Jan", "Feb"]) is None
+    assert formula_text.expand_three_d("VLOOKUP(1,Jan:Feb!A1:B2,2)", ["Jan", "Feb"]) is None
     wb = openpyxl.Workbook()
     for k, name in enumerate(("Jan", "Feb", "Mar")):
         ws = wb.active if k == 0 else wb.create_sheet(name)
@@ -194,13 +195,13 @@ def test_three_d_sums_are_recomputed_sheet_by_sheet(tmp_path):
     wb["Jan"]["B3"] = "=INDEX(Jan:Mar!A1,1)"  # not a list of cells: kept
     path = tmp_path / "months.xlsx"
     wb.save(path)
-    ooxml.write_cached_values(path, path, {("Jan", "B1"): 7.5, ("Jan", "B2"): 6.0,
+    workbook.write_cached_values(path, path, {("Jan", "B1"): 7.5, ("Jan", "B2"): 6.0,
                                            ("Jan", "B3"): 1.5})
     report = harness.check(path, "full")
     # worked by hand: 1.5 + 2.5 + 3.5; (2.5 + 3.5) / 2 * 2
     assert report.ok and report.checked == 2
     assert report.recomputed[("Jan", "B1")] == 7.5
-    assert report.reasons() == {engine.THREE_D_REFERENCE: 1}
+    assert report.reasons() == {formula_text.THREE_D_REFERENCE: 1}
 
 
 def test_structured_references_to_a_table_are_recomputed(tmp_path):
@@ -227,14 +228,14 @@ def test_structured_references_to_a_table_are_recomputed(tmp_path):
     wb.save(path)
     # worked by hand: 10+20+30+40; plus 1+2+3+4; 3 headers, 12 cells, "Total"; 10 * 1; 4 rows
     expected = {"E1": 100.0, "E2": 110.0, "E3": 16.0, "D2": 10.0, "E4": 4.0, "E5": "Qty"}
-    ooxml.write_cached_values(path, path, {("Data", ref): v for ref, v in expected.items()}
+    workbook.write_cached_values(path, path, {("Data", ref): v for ref, v in expected.items()}
                               | {("Data", "E6"): 0.0})
     report = harness.check(path, "full")
     assert report.ok, harness.format_report(report)
     assert report.checked == len(expected)
-    assert report.reasons() == {engine.STRUCTURED_REFERENCE: 1}  # no table called Nope
+    assert report.reasons() == {formula_text.STRUCTURED_REFERENCE: 1}  # no table called Nope
     wrong = tmp_path / "wrong.xlsx"
-    ooxml.write_cached_values(path, wrong, {("Data", "E1"): 99.0})
+    workbook.write_cached_values(path, wrong, {("Data", "E1"): 99.0})
     assert [m.where for m in harness.check(wrong, "full").mismatches] == ["Data!E1"]
 
 
@@ -269,12 +270,12 @@ def test_a_hostile_table_part_is_refused_in_one_line(tmp_path):
 def test_legacy_formulas_intersect_their_ranges_with_their_row(tmp_path):
     """A formula saved without dynamic-array metadata is read as Excel reads it: a range
     where one value is expected is the cell of that range in the formula's own row."""
-    assert engine.needs_legacy_reading("SIN(A1:A3)")
-    assert engine.needs_legacy_reading("A1:A3*2")
-    assert not engine.needs_legacy_reading("SUM(A1:A3)+VLOOKUP(A1,Data!A:B,2,FALSE)")
+    assert formula_text.needs_legacy_reading("SIN(A1:A3)")
+    assert formula_text.needs_legacy_reading("A1:A3*2")
+    assert not formula_text.needs_legacy_reading("SUM(A1:A3)+VLOOKUP(A1,Data!A:B,2,FALSE)")
     path = _book(tmp_path, {"A1": 1, "A2": 2, "A3": 3, "B2": "=SIN(A1:A3)",
                             "C2": "=A1:A3*2", "D3": "=A1:A3", "E2": "=SUM(A1:A3)"})
-    values = engine.recalculate(ooxml.read_workbook(path)).values
+    values = engine.recalculate(workbook.read_workbook(path)).values
     # worked by hand: SIN(A2); A2 * 2; A3; the whole range
     assert values[("S", 2, 2)] == pytest.approx(0.9092974268256817, rel=1e-15)
     assert values[("S", 2, 3)] == 4.0
@@ -304,20 +305,20 @@ def test_identical_calls_are_computed_once_only_where_the_cell_cannot_matter(tmp
     run = subprocess.run([sys.executable, "-m", "xlmodel", "calc", str(path)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    data = ooxml.read_workbook(path)
+    data = workbook.read_workbook(path)
     assert [data.value("S", r) for r in ("B1", "B2")] == [2.0, 2.0]
     assert [data.value("S", f"C{r}") for r in (1, 2, 3)] == [2.0, 4.0, 8.0]
     # one saved value off: that cell alone differs, though its formula is B1's
-    ooxml.write_cached_values(path, path, {("S", "B2"): 3.0})
+    workbook.write_cached_values(path, path, {("S", "B2"): 3.0})
     report = harness.check(path, "full")
     assert [m.where for m in report.mismatches] == ["S!B2"]
 
 
 def test_which_formulas_may_share_one_result():
-    assert harness._is_position_free('ANNUALIZED_TOKEN_RETURN(Inputs!C3)')
-    assert harness._is_position_free('IFERROR(BREAKEVEN_LAUNCH_COST("essay"),0)')
+    assert loading._is_position_free('ANNUALIZED_TOKEN_RETURN(Inputs!C3)')
+    assert loading._is_position_free('IFERROR(BREAKEVEN_LAUNCH_COST("essay"),0)')
     for text in ("ANNUALIZED_TOKEN_RETURN(A1:A3)", "ANNUALIZED_TOKEN_RETURN(ROW())",
                  "ANNUALIZED_TOKEN_RETURN(Rate)", "ANNUALIZED_TOKEN_RETURN(A1#)",
                  "ANNUALIZED_TOKEN_RETURN(RAND())", "ANNUALIZED_TOKEN_RETURN(@A1)",
                  "ANNUALIZED_TOKEN_RETURN(INDIRECT(\"A1\"))", "ANNUALIZED_TOKEN_RETURN(A:A)"):
-        assert not harness._is_position_free(text), text
+        assert not loading._is_position_free(text), text

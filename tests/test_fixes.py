@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from xlmodel import engine, harness, ooxml
+from xlmodel import harness, workbook
 from xlmodel.errors import ExcelError
-from xlmodel.fixes import FIXES
+from xlmodel.harness import engine
+from xlmodel.harness.fixes import FIXES
 
 EXCEL_SAVED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "excel-saved"
 BASES = EXCEL_SAVED / "BASES.xlsx"
@@ -29,7 +30,7 @@ def test_every_base_conversion_excel_computed_is_reproduced(bases):
 
 def test_ironcalc_alone_misses_some_of_them(bases):
     """The cells the fix is for: without it, IronCalc differs from Excel on them."""
-    data = ooxml.read_workbook(bases)
+    data = workbook.read_workbook(bases)
     values = engine.recalculate(data).values
     wrong = [c.ref for c in data.formula_cells()
              if not harness.same(c.value, values.get((c.sheet, c.row, c.col)))]

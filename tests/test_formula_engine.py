@@ -797,7 +797,7 @@ def formulas() -> list[str]:
 
 
 def test_agrees_with_libreoffice_on_native_formulas():
-    from xlmodel.libreoffice import recalculate, require_soffice
+    from xlmodel.harness.libreoffice import recalculate, require_soffice
 
     require_soffice()
     import openpyxl

@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xlmodel import harness, ooxml
+from xlmodel import harness, workbook
 from xlmodel.errors import ExcelError
-from xlmodel.libreoffice import require_soffice, resave
+from xlmodel.harness.libreoffice import require_soffice, resave
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = sorted((ROOT / "workbooks").glob("*.xls[xm]"))
@@ -49,7 +49,7 @@ def test_one_changed_cached_value_fails_there_and_only_there(tmp_path, mode):
     src = ROOT / "workbooks" / "ai_compute_economics.xlsx"
     sheet, ref = cell_of(src, "p_star")  # a Python-function cell
     bad = tmp_path / "tampered.xlsx"
-    ooxml.write_cached_values(src, bad, {(sheet, ref): 123.0})
+    workbook.write_cached_values(src, bad, {(sheet, ref): 123.0})
     report = harness.check(bad, mode)
     assert [m.where for m in report.mismatches] == [f"{sheet}!{ref}"]
     m = report.mismatches[0]
@@ -66,7 +66,7 @@ def test_changed_native_value_is_caught_by_full_mode_only(tmp_path):
     src = ROOT / "workbooks" / "ai_compute_economics.xlsx"
     sheet, ref = cell_of(src, "p_star_native")
     bad = tmp_path / "tampered.xlsx"
-    ooxml.write_cached_values(src, bad, {(sheet, ref): 0.5})
+    workbook.write_cached_values(src, bad, {(sheet, ref): 0.5})
     assert harness.check(bad, "local").ok  # local mode checks our functions only
     full = harness.check(bad, "full")
     assert [m.where for m in full.mismatches] == [f"{sheet}!{ref}"]
@@ -76,7 +76,7 @@ def test_update_restores_the_file_and_changes_only_values(tmp_path):
     src = ROOT / "workbooks" / "ai_compute_economics.xlsx"
     sheet, ref = cell_of(src, "p_star")
     bad = tmp_path / "tampered.xlsx"
-    ooxml.write_cached_values(src, bad, {(sheet, ref): 123.0})
+    workbook.write_cached_values(src, bad, {(sheet, ref): 123.0})
     tampered = members(bad)
     run = cli("check", "--update", bad)
     assert run.returncode == 0, run.stderr
@@ -93,7 +93,7 @@ def test_spill_that_changes_size_is_reported(tmp_path):
     src = ROOT / "workbooks" / "ai_compute_economics.xlsx"
     sheet, ref = cell_of(src, "curve_end_year")
     moved = tmp_path / "longer.xlsx"
-    ooxml.write_cached_values(src, moved, {(sheet, ref): 2041.0})  # an input: one year more
+    workbook.write_cached_values(src, moved, {(sheet, ref): 2041.0})  # an input: one year more
     for mode in harness.MODES:
         report = harness.check(moved, mode)
         spills = [m for m in report.mismatches if m.kind == "spill size"]
@@ -104,7 +104,7 @@ def test_spill_that_changes_size_is_reported(tmp_path):
     # --update rewrites the array range and the values, and the file then passes
     assert cli("calc", moved).returncode == 0
     assert harness.check(moved, "full").ok
-    data = ooxml.read_workbook(moved)
+    data = workbook.read_workbook(moved)
     assert data.cell("Curves", "A8").array_ref == "A8:B24"
     assert data.value("Curves", "A24") == 2041.0
 
@@ -123,7 +123,7 @@ def test_every_spelling_of_our_functions_resolves(tmp_path):
     path = tmp_path / "spellings.xlsx"
     wb.save(path)
     assert cli("calc", path).returncode == 0
-    data = ooxml.read_workbook(path)
+    data = workbook.read_workbook(path)
     expected = {"B1": 2 ** 0.5 - 1, "B2": 400.0, "B3": 1.0, "B4": 3.0}
     for ref, value in expected.items():
         assert data.value("S", ref) == pytest.approx(value, rel=1e-12), ref
@@ -164,7 +164,7 @@ def test_json_and_junit_reports(tmp_path):
     src = ROOT / "workbooks" / "ai_compute_economics.xlsx"
     sheet, ref = cell_of(src, "hurdle_rate")
     bad = tmp_path / "bad.xlsx"
-    ooxml.write_cached_values(src, bad, {(sheet, ref): 0.5})
+    workbook.write_cached_values(src, bad, {(sheet, ref): 0.5})
     junit = tmp_path / "report" / "junit.xml"
     run = cli("check", "--json", "--junit", junit, src, bad)
     assert run.returncode == 1

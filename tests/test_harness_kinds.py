@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.formula import ArrayFormula
 
-from xlmodel import harness, ooxml
+from xlmodel import harness, workbook
 
 
 def cli(*args):
@@ -34,7 +34,7 @@ def kinds(tmp_path):
 
 def test_plain_formula_keeps_the_top_left_value_and_calc_is_idempotent(kinds):
     first = kinds.read_bytes()
-    data = ooxml.read_workbook(kinds)
+    data = workbook.read_workbook(kinds)
     assert data.value("In", "D1") == 2025.0
     assert data.cell("In", "E1") is None and data.cell("In", "D2") is None  # nothing spilled
     assert cli("calc", kinds).returncode == 0
@@ -44,7 +44,7 @@ def test_plain_formula_keeps_the_top_left_value_and_calc_is_idempotent(kinds):
 
 
 def test_legacy_array_formulas_fill_their_range_like_excel(kinds):
-    data = ooxml.read_workbook(kinds)
+    data = workbook.read_workbook(kinds)
     # a one-column result entered over two columns is repeated across them
     for r, expected in ((1, 1.0), (2, 2 ** 0.5 - 1), (3, 3.0)):
         assert data.value("In", f"B{r}") == pytest.approx(expected)
@@ -56,7 +56,7 @@ def test_legacy_array_formulas_fill_their_range_like_excel(kinds):
 @pytest.mark.parametrize("mode", harness.MODES)
 def test_tampered_cell_inside_a_legacy_array_is_caught(kinds, tmp_path, mode):
     bad = tmp_path / "bad.xlsx"
-    ooxml.write_cached_values(kinds, bad, {("In", "F2"): 7.0, ("In", "C3"): 1.5})
+    workbook.write_cached_values(kinds, bad, {("In", "F2"): 7.0, ("In", "C3"): 1.5})
     report = harness.check(bad, mode)
     assert sorted(m.where for m in report.mismatches) == ["In!C3", "In!F2"]
 
@@ -91,7 +91,7 @@ def test_a_native_cell_no_engine_can_compute_keeps_its_value_and_is_reported(tmp
     ws["E1"] = "=SUM(S:T!A1)"
     path = tmp_path / "unknown.xlsx"
     wb.save(path)
-    ooxml.write_cached_values(path, path, {("S", "B1"): 5.0, ("S", "C1"): 10.0,
+    workbook.write_cached_values(path, path, {("S", "B1"): 5.0, ("S", "C1"): 10.0,
                                            ("S", "D1"): 1.0, ("S", "E1"): 2.0})
     report = harness.check(path, "full")
     assert report.ok and report.checked == 1  # C1, from B1's saved value
@@ -109,7 +109,7 @@ def test_a_native_cell_no_engine_can_compute_keeps_its_value_and_is_reported(tmp
         junit.read_text())
     before = path.read_bytes()
     assert cli("calc", path).returncode == 0
-    assert ooxml.read_workbook(path).value("S", "B1") == 5.0  # calc never overwrites it
+    assert workbook.read_workbook(path).value("S", "B1") == 5.0  # calc never overwrites it
     assert path.read_bytes() == before
 
 
@@ -125,7 +125,7 @@ def test_bad_options_and_unwritable_reports_are_usage_errors(kinds, tmp_path):
 def test_update_writes_through_a_symbolic_link(kinds, tmp_path):
     link = tmp_path / "link.xlsx"
     os.symlink(kinds, link)
-    ooxml.write_cached_values(kinds, kinds, {("In", "D1"): 1.0})
+    workbook.write_cached_values(kinds, kinds, {("In", "D1"): 1.0})
     assert cli("calc", link).returncode == 0
     assert link.is_symlink()
-    assert ooxml.read_workbook(kinds).value("In", "D1") == 2025.0
+    assert workbook.read_workbook(kinds).value("In", "D1") == 2025.0

@@ -21,7 +21,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.workbook.defined_name import DefinedName
 
 from xlmodel.errors import ExcelError, WorkbookError
-from xlmodel.libreoffice import (
+from xlmodel.harness.libreoffice import (
     _calls_udf,
     pdf_page_texts,
     png_names,

@@ -1,4 +1,5 @@
-"""Tests for xlmodel.ooxml: safe reading, lossless writing, dynamic arrays, VBA, determinism."""
+"""Tests for the workbook floor (xlmodel.workbook) and cell references: safe reading,
+lossless writing, dynamic arrays, VBA, determinism."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ import pytest
 from openpyxl.formula.translate import Translator
 from openpyxl.worksheet.formula import ArrayFormula
 
-from xlmodel import ooxml
+from xlmodel import workbook
 from xlmodel.errors import ExcelError, WorkbookError
+from xlmodel.formula import cellrefs
+from xlmodel.workbook import reader, zipwriter
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -160,20 +163,20 @@ def quickstart_vba() -> bytes:
 
 
 def test_ref_helpers():
-    assert ooxml.parse_ref("AB12") == (12, 28)
-    assert ooxml.parse_ref("$a$1") == (1, 1)
-    assert ooxml.parse_ref("XFD1048576") == (1_048_576, 16_384)
-    assert ooxml.make_ref(12, 28) == "AB12"
-    assert ooxml.make_ref(1, 26 * 26 + 26) == "ZZ1"  # 702 is the last two-letter column
-    assert ooxml.make_ref(1, 703) == "AAA1"
+    assert cellrefs.parse_ref("AB12") == (12, 28)
+    assert cellrefs.parse_ref("$a$1") == (1, 1)
+    assert cellrefs.parse_ref("XFD1048576") == (1_048_576, 16_384)
+    assert cellrefs.make_ref(12, 28) == "AB12"
+    assert cellrefs.make_ref(1, 26 * 26 + 26) == "ZZ1"  # 702 is the last two-letter column
+    assert cellrefs.make_ref(1, 703) == "AAA1"
     for bad in ("A0", "XFE1", "A1048577", "1A", "A", "", "A1:B2"):
         with pytest.raises(ValueError):
-            ooxml.parse_ref(bad)
-    assert ooxml.parse_range("A1:B3") == (1, 1, 3, 2)
-    assert ooxml.parse_range("B3:A1") == (1, 1, 3, 2)
-    assert ooxml.parse_range("C7") == (7, 3, 7, 3)
-    assert ooxml.make_range(1, 1, 3, 2) == "A1:B3"
-    assert ooxml.make_range(7, 3, 7, 3) == "C7"
+            cellrefs.parse_ref(bad)
+    assert cellrefs.parse_range("A1:B3") == (1, 1, 3, 2)
+    assert cellrefs.parse_range("B3:A1") == (1, 1, 3, 2)
+    assert cellrefs.parse_range("C7") == (7, 3, 7, 3)
+    assert cellrefs.make_range(1, 1, 3, 2) == "A1:B3"
+    assert cellrefs.make_range(7, 3, 7, 3) == "C7"
 
 
 @pytest.mark.parametrize(
@@ -192,7 +195,7 @@ def test_ref_helpers():
     ],
 )
 def test_translate_formula(formula, drow, dcol, expected):
-    assert ooxml.translate_formula(formula, drow, dcol) == expected
+    assert cellrefs.translate_formula(formula, drow, dcol) == expected
 
 
 # --------------------------------------------------------------------------------------
@@ -216,7 +219,7 @@ def test_reads_every_value_type(tmp_path):
         '<c r="D3" t="e"><v>#BLOCKED!</v></c></row>'
     )
     path = make_package(tmp_path / "types.xlsx", {"Data": body}, shared_strings=sst)
-    wb = ooxml.read_workbook(path)
+    wb = workbook.read_workbook(path)
     got = {ref: cell.value for ref, cell in wb.cells["Data"].items()}
     assert got == {
         "A1": 1.5, "B1": -0.002, "C1": "plain", "D1": "rich text", "E1": "tab\there",
@@ -244,7 +247,7 @@ def test_shared_formulas_expand_like_openpyxl(tmp_path):
         '<row r="4"><c r="D4"><f t="shared" si="0"></f></c></row>'
     )
     path = make_package(tmp_path / "shared.xlsx", {"S": body, "Other": ""})
-    wb = ooxml.read_workbook(path)
+    wb = workbook.read_workbook(path)
     loaded = openpyxl.load_workbook(path)["S"]
     for ref in ("B2", "C2", "B3", "D3", "D4"):
         expected = Translator("=" + master, origin="B2").translate_formula(ref)
@@ -257,21 +260,21 @@ def test_shared_formula_without_master_is_an_error(tmp_path):
     body = '<row r="1"><c r="A1"><f t="shared" si="4"/></c></row>'
     path = make_package(tmp_path / "orphan.xlsx", {"S": body})
     with pytest.raises(WorkbookError, match="si=4"):
-        ooxml.read_workbook(path)
+        workbook.read_workbook(path)
 
 
 def test_reads_prefixed_spreadsheetml(tmp_path):
     body = ('<x:row r="1"><x:c r="A1"><x:v>3</x:v></x:c>'
             '<x:c r="B1" t="str"><x:f>"t"</x:f><x:v>t</x:v></x:c></x:row>')
     path = make_package(tmp_path / "prefixed.xlsx", {"P": body}, prefix="x")
-    wb = ooxml.read_workbook(path)
+    wb = workbook.read_workbook(path)
     assert wb.value("P", "A1") == 3.0
     assert wb.cell("P", "B1").formula == '"t"'
-    ooxml.write_cached_values(path, tmp_path / "out.xlsx", {("P", "A1"): 4, ("P", "C1"): 1.5})
+    workbook.write_cached_values(path, tmp_path / "out.xlsx", {("P", "A1"): 4, ("P", "C1"): 1.5})
     xml = sheet_xml(tmp_path / "out.xlsx")
     assert '<x:c r="A1"><x:v>4</x:v></x:c>' in xml
     assert '<x:c r="C1"><x:v>1.5</x:v></x:c></x:row>' in xml
-    assert ooxml.read_workbook(tmp_path / "out.xlsx").value("P", "C1") == 1.5
+    assert workbook.read_workbook(tmp_path / "out.xlsx").value("P", "C1") == 1.5
 
 
 def test_strict_open_xml_is_refused(tmp_path):
@@ -283,7 +286,7 @@ def test_strict_open_xml_is_refused(tmp_path):
         for name, blob in data.items():
             zf.writestr(name, blob)
     with pytest.raises(WorkbookError, match="strict"):
-        ooxml.read_workbook(path)
+        workbook.read_workbook(path)
 
 
 def test_reads_openpyxl_book_names_and_arrays(tmp_path):
@@ -293,7 +296,7 @@ def test_reads_openpyxl_book_names_and_arrays(tmp_path):
     wb.defined_names["Rate"] = OpenpyxlName("Rate", attr_text="Model!$A$1")
     wb["Other sheet"].defined_names["Local"] = OpenpyxlName("Local", attr_text="'Other sheet'!$A$1")
     wb.save(path)
-    data = ooxml.read_workbook(path)
+    data = workbook.read_workbook(path)
     assert data.sheet_names == ("Model", "Other sheet")
     names = {n.name: n for n in data.defined_names}
     assert names["Rate"].text == "Model!$A$1" and names["Rate"].workbook_scoped
@@ -325,7 +328,7 @@ RESULTS = {
 def test_written_values_read_back_everywhere(tmp_path):
     src = openpyxl_book(tmp_path / "book.xlsx")
     dst = tmp_path / "filled.xlsx"
-    ooxml.write_cached_values(src, dst, RESULTS)
+    workbook.write_cached_values(src, dst, RESULTS)
 
     values = openpyxl.load_workbook(dst, data_only=True)
     model = values["Model"]
@@ -343,7 +346,7 @@ def test_written_values_read_back_everywhere(tmp_path):
     calamine = pd.read_excel(dst, sheet_name="Other sheet", header=None, engine="calamine")
     assert calamine.iloc[0, 0] == pytest.approx(0.3)
 
-    data = ooxml.read_workbook(dst)
+    data = workbook.read_workbook(dst)
     for (sheet, ref), value in RESULTS.items():
         assert data.value(sheet, ref) == value
 
@@ -352,7 +355,7 @@ def test_only_targeted_spans_change(tmp_path):
     src = openpyxl_book(tmp_path / "book.xlsx")
     dst = tmp_path / "filled.xlsx"
     before = sheet_xml(src)
-    ooxml.write_cached_values(src, dst, {("Model", "B1"): 5.0, ("Model", "B2"): "big",
+    workbook.write_cached_values(src, dst, {("Model", "B1"): 5.0, ("Model", "B2"): "big",
                                          ("Model", "B4"): ExcelError("#DIV/0!")})
     expected = (before
                 .replace('<c r="B1"><f>A1*2</f><v /></c>', '<c r="B1"><f>A1*2</f><v>5.0</v></c>')
@@ -403,7 +406,7 @@ def test_descriptors_and_stored_members_survive(tmp_path):
     with zipfile.ZipFile(src) as zf:
         assert all(info.flag_bits & 0x08 for info in zf.infolist())
     dst = tmp_path / "out.xlsx"
-    ooxml.write_cached_values(src, dst, {("S", "A1"): 2})
+    workbook.write_cached_values(src, dst, {("S", "A1"): 2})
     with zipfile.ZipFile(dst) as zf:
         assert zf.testzip() is None
     old, new = raw_members(src), raw_members(dst)
@@ -411,17 +414,17 @@ def test_descriptors_and_stored_members_survive(tmp_path):
         assert a[1] == b[1]  # compression method kept, stored stays stored
         if a[0] != "xl/worksheets/sheet1.xml":
             assert a == b
-    assert ooxml.read_workbook(dst).value("S", "A1") == 2.0
+    assert workbook.read_workbook(dst).value("S", "A1") == 2.0
     assert openpyxl.load_workbook(dst, data_only=True)["S"]["A1"].value == 2
 
 
 def test_none_removes_value_and_type(tmp_path):
     src = openpyxl_book(tmp_path / "book.xlsx")
     mid, dst = tmp_path / "mid.xlsx", tmp_path / "dst.xlsx"
-    ooxml.write_cached_values(src, mid, RESULTS)
-    ooxml.write_cached_values(mid, dst, {("Model", "B2"): None})
+    workbook.write_cached_values(src, mid, RESULTS)
+    workbook.write_cached_values(mid, dst, {("Model", "B2"): None})
     assert '<c r="B2"><f>IF(A2&gt;3,"big","small")</f></c>' in sheet_xml(dst)
-    assert ooxml.read_workbook(dst).value("Model", "B2") is None
+    assert workbook.read_workbook(dst).value("Model", "B2") is None
 
 
 def test_value_conversions_round_trip(tmp_path):
@@ -439,11 +442,11 @@ def test_value_conversions_round_trip(tmp_path):
         ("S", "H1"): 1e-300,
     }
     dst = tmp_path / "out.xlsx"
-    ooxml.write_cached_values(src, dst, values)
+    workbook.write_cached_values(src, dst, values)
     xml = sheet_xml(dst)
     assert '<c r="A1"><v>2.0</v></c><c r="B1"><v>-3</v></c>' in xml  # <is> and t gone
     assert "<v>ctrl_x0001_ and _x005F_x0041_ &amp; &lt;tag&gt;</v>" in xml
-    data = ooxml.read_workbook(dst)
+    data = workbook.read_workbook(dst)
     assert [data.value("S", f"{c}1") for c in "ABCDEFGH"] == [
         2.0, -3.0, False, ExcelError("#NUM!"), ExcelError("#NUM!"),
         "ctrl\x01 and _x0041_ & <tag>", 1e20, 1e-300]
@@ -468,7 +471,7 @@ def test_spill_cells_are_inserted_in_order(tmp_path):
     dst = tmp_path / "spilled.xlsx"
     values = {("S", f"B{r}"): float(r) for r in range(1, 7)}
     values.update({("S", "D2"): 9.0, ("S", "A7"): "x", ("S", "E9"): 1, ("S", "F20"): None})
-    ooxml.write_cached_values(src, dst, values, arrays={("S", "B1"): "B1:B6"})
+    workbook.write_cached_values(src, dst, values, arrays={("S", "B1"): "B1:B6"})
 
     root = ET.fromstring(members(dst)["xl/worksheets/sheet1.xml"])
     rows = root.findall(f"{{{NS}}}sheetData/{{{NS}}}row")
@@ -485,7 +488,7 @@ def test_spill_cells_are_inserted_in_order(tmp_path):
     assert [ws.cell(r, 2).value for r in range(1, 7)] == [1, 2, 3, 4, 5, 6]
     assert ws["D2"].value == 9 and ws["A7"].value == "x" and ws["E9"].value == 1
     assert ws["C2"].value == 7  # an untouched neighbour
-    assert ooxml.read_workbook(dst).cell("S", "B1").array_ref == "B1:B6"
+    assert workbook.read_workbook(dst).cell("S", "B1").array_ref == "B1:B6"
 
 
 @pytest.mark.parametrize("self_closing", [False, True])
@@ -503,7 +506,7 @@ def test_write_into_an_empty_sheet(tmp_path, self_closing):
             for name, blob in data.items():
                 zf.writestr(name, blob)
     dst = tmp_path / "out.xlsx"
-    ooxml.write_cached_values(src, dst, {("Empty", "B2"): 3, ("Empty", "A5"): "z"})
+    workbook.write_cached_values(src, dst, {("Empty", "B2"): 3, ("Empty", "A5"): "z"})
     assert '<row r="2"><c r="B2"><v>3</v></c></row><row r="5">' in sheet_xml(dst)
     ws = openpyxl.load_workbook(dst, data_only=True)["Empty"]
     assert ws["B2"].value == 3 and ws["A5"].value == "z"
@@ -512,9 +515,10 @@ def test_write_into_an_empty_sheet(tmp_path, self_closing):
 def test_array_edit_needs_an_array_formula(tmp_path):
     src = openpyxl_book(tmp_path / "book.xlsx")
     with pytest.raises(WorkbookError, match="no array formula"):
-        ooxml.write_cached_values(src, tmp_path / "x.xlsx", {}, arrays={("Model", "B1"): "B1:B3"})
+        workbook.write_cached_values(src, tmp_path / "x.xlsx", {},
+                                     arrays={("Model", "B1"): "B1:B3"})
     with pytest.raises(WorkbookError, match="no sheet named"):
-        ooxml.write_cached_values(src, tmp_path / "x.xlsx", {("Nope", "A1"): 1})
+        workbook.write_cached_values(src, tmp_path / "x.xlsx", {("Nope", "A1"): 1})
     assert not (tmp_path / "x.xlsx").exists()
 
 
@@ -527,7 +531,7 @@ def test_bad_value_leaves_destination_untouched(tmp_path):
     dst = tmp_path / "dst.xlsx"
     dst.write_bytes(b"previous content")
     with pytest.raises(WorkbookError, match="cannot write a value of type dict"):
-        ooxml.write_cached_values(src, dst, {("Model", "B1"): 1.0, ("Model", "B2"): {"a": 1}})
+        workbook.write_cached_values(src, dst, {("Model", "B1"): 1.0, ("Model", "B2"): {"a": 1}})
     assert dst.read_bytes() == b"previous content"
     assert leftovers(tmp_path, {"book.xlsx", "dst.xlsx"}) == []
 
@@ -536,7 +540,7 @@ def test_failure_mid_write_leaves_destination_untouched(tmp_path, monkeypatch):
     src = openpyxl_book(tmp_path / "book.xlsx")
     dst = tmp_path / "dst.xlsx"
     dst.write_bytes(b"previous content")
-    original = ooxml._ZipWriter.copy_verbatim
+    original = zipwriter.ZipWriter.copy_verbatim
     calls = []
 
     def failing_copy(self, source, info):
@@ -546,9 +550,9 @@ def test_failure_mid_write_leaves_destination_untouched(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         return original(self, source, info)
 
-    monkeypatch.setattr(ooxml._ZipWriter, "copy_verbatim", failing_copy)
+    monkeypatch.setattr(zipwriter.ZipWriter, "copy_verbatim", failing_copy)
     with pytest.raises(WorkbookError, match="No space left"):
-        ooxml.write_cached_values(src, dst, RESULTS)
+        workbook.write_cached_values(src, dst, RESULTS)
     assert len(calls) == 3
     assert dst.read_bytes() == b"previous content"
     assert leftovers(tmp_path, {"book.xlsx", "dst.xlsx"}) == []
@@ -558,14 +562,14 @@ def test_in_place_and_deterministic(tmp_path):
     src = openpyxl_book(tmp_path / "book.xlsx")
     a, b = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     for out in (a, b):
-        ooxml.write_cached_values(src, out, RESULTS, dynamic=[("Model", "C2")])
+        workbook.write_cached_values(src, out, RESULTS, dynamic=[("Model", "C2")])
     assert a.read_bytes() == b.read_bytes()
     with zipfile.ZipFile(a) as zf:
         assert zf.getinfo("xl/metadata.xml").date_time == (1980, 1, 1, 0, 0, 0)
         assert zf.testzip() is None
     inplace = tmp_path / "inplace.xlsx"
     inplace.write_bytes(src.read_bytes())
-    ooxml.write_cached_values(inplace, inplace, RESULTS, dynamic=[("Model", "C2")])
+    workbook.write_cached_values(inplace, inplace, RESULTS, dynamic=[("Model", "C2")])
     assert inplace.read_bytes() == a.read_bytes()
     assert leftovers(tmp_path, {"book.xlsx", "a.xlsx", "b.xlsx", "inplace.xlsx"}) == []
 
@@ -578,8 +582,8 @@ def test_in_place_and_deterministic(tmp_path):
 def test_mark_dynamic_arrays(tmp_path):
     src = openpyxl_book(tmp_path / "book.xlsx")
     once, twice = tmp_path / "once.xlsx", tmp_path / "twice.xlsx"
-    ooxml.mark_dynamic_arrays(src, once, [("Model", "C2")])
-    ooxml.mark_dynamic_arrays(once, twice, [("Model", "C2")])
+    workbook.mark_dynamic_arrays(src, once, [("Model", "C2")])
+    workbook.mark_dynamic_arrays(once, twice, [("Model", "C2")])
     assert once.read_bytes() == twice.read_bytes()  # idempotent
 
     parts = members(once)
@@ -594,7 +598,7 @@ def test_mark_dynamic_arrays(tmp_path):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheetMetadata+xml"]
     assert '<c r="C2" cm="1"><f t="array" ref="C2:C4">A1:A3</f>' in sheet_xml(once)
 
-    data = ooxml.read_workbook(once)
+    data = workbook.read_workbook(once)
     assert data.cell("Model", "C2").dynamic
     assert not data.cell("Model", "B1").dynamic
     assert openpyxl.load_workbook(once)["Model"]["C2"].value.ref == "C2:C4"
@@ -603,13 +607,13 @@ def test_mark_dynamic_arrays(tmp_path):
 def test_cm_without_dynamic_metadata_is_not_dynamic(tmp_path):
     body = '<row r="1"><c r="A1" cm="1"><f t="array" ref="A1:A2">B1:B2</f><v>1</v></c></row>'
     path = make_package(tmp_path / "cm.xlsx", {"S": body})
-    assert not ooxml.read_workbook(path).cell("S", "A1").dynamic
+    assert not workbook.read_workbook(path).cell("S", "A1").dynamic
 
 
 def test_mark_dynamic_requires_an_array_formula(tmp_path):
     src = openpyxl_book(tmp_path / "book.xlsx")
     with pytest.raises(WorkbookError, match="no array formula"):
-        ooxml.mark_dynamic_arrays(src, tmp_path / "x.xlsx", [("Model", "B1")])
+        workbook.mark_dynamic_arrays(src, tmp_path / "x.xlsx", [("Model", "B1")])
 
 
 def test_pin_package_makes_builds_identical(tmp_path):
@@ -629,8 +633,8 @@ def test_pin_package_makes_builds_identical(tmp_path):
     assert b"2031-05-06T07:08:09Z" in members(second)["docProps/core.xml"]
     assert first.read_bytes() != second.read_bytes()
     pinned = [tmp_path / "p1.xlsx", tmp_path / "p2.xlsx"]
-    ooxml.pin_package(first, pinned[0])
-    ooxml.pin_package(second, pinned[1], timestamp="2026-01-01T00:00:00Z")
+    workbook.pin_package(first, pinned[0])
+    workbook.pin_package(second, pinned[1], timestamp="2026-01-01T00:00:00Z")
     assert pinned[0].read_bytes() == pinned[1].read_bytes()
     core = members(pinned[0])["docProps/core.xml"].decode()
     assert ">2026-01-01T00:00:00Z</dcterms:created>" in core
@@ -641,14 +645,14 @@ def test_pin_package_makes_builds_identical(tmp_path):
     assert openpyxl.load_workbook(pinned[0])["Model"]["B1"].value == "=A1*2"
     assert openpyxl.load_workbook(pinned[1]).properties.created.year == 2026
     with pytest.raises(WorkbookError, match="timestamp"):
-        ooxml.pin_package(first, tmp_path / "bad.xlsx", timestamp="yesterday")
+        workbook.pin_package(first, tmp_path / "bad.xlsx", timestamp="yesterday")
 
 
 def test_inject_vba(tmp_path):
     vba = quickstart_vba()
     src = openpyxl_book(tmp_path / "book.xlsx")
     dst = tmp_path / "book.xlsm"
-    ooxml.inject_vba(src, dst, vba)
+    workbook.inject_vba(src, dst, vba)
     parts = members(dst)
     assert parts["xl/vbaProject.bin"] == vba
     types = ET.fromstring(parts["[Content_Types].xml"])
@@ -660,7 +664,7 @@ def test_inject_vba(tmp_path):
     assert [r.get("Target") for r in rels if r.get("Type").endswith("/vbaProject")] == [
         "vbaProject.bin"]
     assert 'codeName="ThisWorkbook"' in parts["xl/workbook.xml"].decode()
-    assert ooxml.read_workbook(dst).has_vba
+    assert workbook.read_workbook(dst).has_vba
 
     wb = openpyxl.load_workbook(dst, keep_vba=True)
     assert wb.vba_archive.read("xl/vbaProject.bin") == vba
@@ -671,10 +675,10 @@ def test_inject_vba(tmp_path):
     wb.vba_archive.close()
 
     again = tmp_path / "again.xlsm"
-    ooxml.inject_vba(dst, again, vba)
+    workbook.inject_vba(dst, again, vba)
     assert again.read_bytes() == dst.read_bytes()
     with pytest.raises(WorkbookError, match="vbaProject"):
-        ooxml.inject_vba(src, tmp_path / "bad.xlsm", b"not ole")
+        workbook.inject_vba(src, tmp_path / "bad.xlsm", b"not ole")
 
 
 def test_inject_vba_when_bin_means_printer_settings(tmp_path):
@@ -689,7 +693,7 @@ def test_inject_vba_when_bin_means_printer_settings(tmp_path):
         for name, blob in data.items():
             zf.writestr(name, blob)
     dst = tmp_path / "p.xlsm"
-    ooxml.inject_vba(src, dst, quickstart_vba())
+    workbook.inject_vba(src, dst, quickstart_vba())
     types = ET.fromstring(members(dst)["[Content_Types].xml"])
     by_ext = {t.get("Extension"): t.get("ContentType") for t in types if t.get("Extension")}
     by_part = {t.get("PartName"): t.get("ContentType") for t in types if t.get("PartName")}
@@ -709,7 +713,7 @@ def test_inject_vba_when_bin_means_printer_settings(tmp_path):
 
 def refuses(path: Path, match: str, **limits) -> str:
     with pytest.raises(WorkbookError, match=match) as caught:
-        ooxml.read_workbook(path, **limits)
+        workbook.read_workbook(path, **limits)
     message = str(caught.value)
     assert "\n" not in message
     return message
@@ -825,7 +829,7 @@ def test_billion_laughs_in_workbook_and_sheet(tmp_path):
             zf.writestr(name, blob)
     refuses(sheet, "DTD")
     with pytest.raises(WorkbookError, match="DTD"):
-        ooxml.write_cached_values(sheet, tmp_path / "out.xlsx", {("S", "A1"): 1})
+        workbook.write_cached_values(sheet, tmp_path / "out.xlsx", {("S", "A1"): 1})
 
 
 def test_too_many_members_is_refused_before_indexing(tmp_path):
@@ -898,21 +902,21 @@ def test_streaming_parser_enforces_limits_without_the_prescan(tmp_path, monkeypa
     body = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c></row>' for r in range(1, 201))
     path = make_package(tmp_path / "small.xlsx", {"S": body})
     refuses(path, "too many cells", max_cells=150)
-    monkeypatch.setattr(ooxml, "_prescan", lambda *args: None)
+    monkeypatch.setattr(reader, "prescan", lambda *args: None)
     message = refuses(path, "too many cells", max_cells=150)
     assert "more than 150" in message
     refuses(path, "too many rows", max_rows=120)
-    assert len(ooxml.read_workbook(path, max_cells=200).cells["S"]) == 200
+    assert len(workbook.read_workbook(path, max_cells=200).cells["S"]) == 200
 
 
 def test_write_refuses_hostile_source(tmp_path):
     text = tmp_path / "text.xlsx"
     text.write_text("nope")
     dst = tmp_path / "dst.xlsx"
-    for call in (lambda: ooxml.write_cached_values(text, dst, {}),
-                 lambda: ooxml.pin_package(text, dst),
-                 lambda: ooxml.inject_vba(text, dst, quickstart_vba()),
-                 lambda: ooxml.mark_dynamic_arrays(text, dst, [])):
+    for call in (lambda: workbook.write_cached_values(text, dst, {}),
+                 lambda: workbook.pin_package(text, dst),
+                 lambda: workbook.inject_vba(text, dst, quickstart_vba()),
+                 lambda: workbook.mark_dynamic_arrays(text, dst, [])):
         with pytest.raises(WorkbookError, match="not a zip"):
             call()
     assert not dst.exists()

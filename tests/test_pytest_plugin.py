@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 
-from xlmodel import ooxml
+from xlmodel import workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workbooks" / "ai_compute_economics.xlsx"
@@ -43,7 +43,7 @@ def test_failure_message_is_the_cell_table(tmp_path):
     wb = openpyxl.load_workbook(TEMPLATE)
     sheet, ref = next(iter(wb.defined_names["p_star"].destinations))
     ref = ref.replace("$", "")
-    ooxml.write_cached_values(TEMPLATE, folder / "books" / "bad.xlsx", {(sheet, ref): 7.0})
+    workbook.write_cached_values(TEMPLATE, folder / "books" / "bad.xlsx", {(sheet, ref): 7.0})
     run = run_pytest(folder)
     assert run.returncode == 1
     assert f"{sheet}!{ref}" in run.stdout and "BREAKEVEN_LAUNCH_COST" in run.stdout

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
-from xlmodel import harness, ooxml
+from xlmodel import harness, workbook
 from xlmodel.errors import ExcelError
 from xlmodel.functions.catalogue import invoke
 
@@ -38,7 +38,7 @@ def test_sheet_scoped_names_shadow_workbook_names(tmp_path):
     path = tmp_path / "names.xlsx"
     wb.save(path)
     assert cli("calc", path).returncode == 0
-    data = ooxml.read_workbook(path)
+    data = workbook.read_workbook(path)
     assert data.value("My Sheet", "B1") == 20.0
     assert data.value("Inputs", "D1") == pytest.approx(0.15)
     assert data.value("Calc Sheet", "B1") == pytest.approx(400, rel=1e-12)
@@ -54,7 +54,7 @@ def test_unsupported_function_hidden_by_iferror_still_fails_the_check(tmp_path, 
     ws["A1"] = "=IFERROR(ANNUALIZED_TOKEN_RETURN(OFFSET(B1,1,0)),-1)"
     path = tmp_path / "offset.xlsx"
     wb.save(path)
-    ooxml.write_cached_values(path, path, {("Sheet", "A1"): -1.0})
+    workbook.write_cached_values(path, path, {("Sheet", "A1"): -1.0})
     report = harness.check(path, mode)
     assert [(m.where, m.kind) for m in report.mismatches] == [("Sheet!A1", "not recomputed")]
     assert "unknown function OFFSET" in report.mismatches[0].recomputed
@@ -76,7 +76,7 @@ def test_json_report_stays_valid_json_when_the_difference_overflows(tmp_path):
     path = tmp_path / "big.xlsx"
     wb.save(path)
     assert cli("calc", path).returncode == 0
-    ooxml.write_cached_values(path, path, {("Sheet", "B1"): -1.7e308})
+    workbook.write_cached_values(path, path, {("Sheet", "B1"): -1.7e308})
     run = cli("check", "--mode", "full", "--json", path)
     assert run.returncode == 1
     json.loads(run.stdout, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))

@@ -18,7 +18,7 @@ import pytest
 
 from xlmodel.errors import ExcelError
 from xlmodel.functions.catalogue import FUNCTIONS, function_names
-from xlmodel.libreoffice import (
+from xlmodel.harness.libreoffice import (
     _calls_udf,
     pdf_page_texts,
     pdf_word_heights,
@@ -561,7 +561,7 @@ def as_value(v):
 
 
 def test_build_is_atomic_on_failure(tmp_path, monkeypatch):
-    from xlmodel import ooxml
+    from xlmodel import workbook
     from xlmodel.template import build as build_mod
 
     target = tmp_path / "out"
@@ -571,7 +571,7 @@ def test_build_is_atomic_on_failure(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ooxml, "inject_vba", boom)
+    monkeypatch.setattr(workbook, "inject_vba", boom)
     with pytest.raises(RuntimeError):
         build_mod.build_all(target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
@@ -678,7 +678,7 @@ def test_master_check_catches_an_invalid_scenario_value(tmp_path):
     would save it): LibreOffice's native checks flag the scenario, and the master check fails
     although the scenario picked is base."""
     require_soffice()
-    from xlmodel import ooxml
+    from xlmodel import workbook
 
     src = COMMITTED / "ai_compute_economics.xlsx"
     wb = openpyxl.load_workbook(src)
@@ -687,7 +687,7 @@ def test_master_check_catches_an_invalid_scenario_value(tmp_path):
     row = next(r for r in range(header, ws.max_row + 1) if ws.cell(r, 2).value == "sun_fraction")
     col = next(c for c in range(1, ws.max_column + 1) if ws.cell(header, c).value == "essay")
     path = tmp_path / "bad.xlsx"
-    ooxml.write_cached_values(src, path, {("Scenarios", ws.cell(row, col).coordinate): 1.5})
+    workbook.write_cached_values(src, path, {("Scenarios", ws.cell(row, col).coordinate): 1.5})
     libre = recalculate(path, udf_names=function_names())
 
     def value(name):

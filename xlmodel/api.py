@@ -341,7 +341,7 @@ def check(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         One row per compared cell: ``workbook``, ``sheet``, ``cell``, ``formula``, ``saved``,
         ``recomputed``, ``difference`` (recomputed - saved, for numbers), ``match``. Spills
         whose size changed add a row whose ``cell`` is the anchor and whose values are the
-        sizes. A workbook that cannot be read raises ``harness.WorkbookError``.
+        sizes. A workbook that cannot be read raises :class:`xlmodel.errors.WorkbookError`.
     """
     from xlmodel import harness
 

@@ -51,7 +51,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     from xlmodel.functions.catalogue import function_names
-    from xlmodel.libreoffice import find_soffice, render_pngs
+    from xlmodel.harness.libreoffice import find_soffice, render_pngs
 
     if find_soffice() is None:
         print("xlmodel render: error: LibreOffice (soffice) is not installed", file=sys.stderr)
@@ -74,7 +74,7 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from xlmodel import harness, ooxml
+    from xlmodel import harness, workbook
 
     reports, errors, entries = [], {}, []
     for i, path in enumerate(args.workbooks, start=1):
@@ -82,7 +82,7 @@ def _check(args: argparse.Namespace) -> int:
         try:
             # calc holds a lock from reading to writing, so that two runs take turns; each
             # write is refused if the file changed since it was read
-            with ooxml.folder_lock(Path(path).resolve()) if args.update else _nothing():
+            with workbook.folder_lock(Path(path).resolve()) if args.update else _nothing():
                 if args.update:
                     _updatable(path)
                 report = harness.check(path, args.mode, rtol=args.rtol, atol=args.atol,

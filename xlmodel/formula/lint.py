@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from xlmodel.formula.cellrefs import column_number
+from xlmodel.formula.cellrefs import MAX_COL, MAX_ROW, column_number
 from xlmodel.formula.functions import FUNCTIONS, SPECIAL_FORMS
 from xlmodel.formula.parser import Call, NameNode, RefNode, SpillNode, parse, strip_prefix, walk
 from xlmodel.formula.tokenizer import FormulaError, tokenize
-from xlmodel.formula.values import MAX_COL, MAX_ROW
 
 _A1 = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
 _R1C1 = re.compile(r"[Rr]([0-9]*)[Cc]([0-9]*)")

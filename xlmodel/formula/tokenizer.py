@@ -13,8 +13,7 @@ import re
 from dataclasses import dataclass
 
 from xlmodel.errors import EXCEL_ERROR_CODES, WorkbookError
-from xlmodel.formula.cellrefs import column_number
-from xlmodel.formula.values import MAX_COL, MAX_ROW
+from xlmodel.formula.cellrefs import MAX_COL, MAX_ROW, column_number
 
 
 class FormulaError(WorkbookError):
@@ -192,8 +191,9 @@ def _word_token(text: str, start: int, end: int) -> Token:
     return Token("NAME", word, start, end, word)
 
 
-def _structured(text: str, start: int, bracket: int) -> Token:
-    """A structured reference: a table name (possibly empty) and balanced brackets."""
+def closing_bracket(text: str, bracket: int) -> int | None:
+    """Index of the ``]`` matching the ``[`` at ``bracket`` (``'`` escapes the next character
+    inside brackets), or None when it is not closed."""
     depth = 0
     pos = bracket
     while pos < len(text):
@@ -206,6 +206,14 @@ def _structured(text: str, start: int, bracket: int) -> Token:
         elif ch == "]":
             depth -= 1
             if depth == 0:
-                return Token("STRUCT", text[start : pos + 1], start, pos + 1, text[start : pos + 1])
+                return pos
         pos += 1
-    raise FormulaError(f"unbalanced '[' in formula: {text}")
+    return None
+
+
+def _structured(text: str, start: int, bracket: int) -> Token:
+    """A structured reference: a table name (possibly empty) and balanced brackets."""
+    pos = closing_bracket(text, bracket)
+    if pos is None:
+        raise FormulaError(f"unbalanced '[' in formula: {text}")
+    return Token("STRUCT", text[start : pos + 1], start, pos + 1, text[start : pos + 1])

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 
 from xlmodel.errors import ExcelError, WorkbookError
-from xlmodel.formula.cellrefs import column_letters
+from xlmodel.formula.cellrefs import MAX_COL, MAX_ROW, column_letters  # noqa: F401 (re-exported)
 
 ndarray = np.ndarray
 
@@ -31,9 +31,6 @@ ERR_NA = ExcelError("#N/A")
 ERR_SPILL = ExcelError("#SPILL!")
 ERR_CALC = ExcelError("#CALC!")
 
-#: Excel's grid limits.
-MAX_ROW = 1_048_576
-MAX_COL = 16_384
 #: Longest text a cell holds in Excel [characters]; a longer result is #VALUE!.
 MAX_TEXT = 32_767
 #: Most elements of one array the engine builds (a range read, an elementwise result, a

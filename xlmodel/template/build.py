@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from xlmodel import ooxml
+from xlmodel import workbook
 from xlmodel.errors import WorkbookError
 from xlmodel.formula import NATIVE_FUNCTIONS, lint_formula
+from xlmodel.formula.cellrefs import make_ref, parse_range
 from xlmodel.formula.tokenizer import FormulaError, tokenize
 from xlmodel.functions.catalogue import FUNCTIONS
 
@@ -123,13 +124,14 @@ def vba_project() -> bytes:
 
 def compute(path: Path, spills) -> tuple[dict, dict]:
     """Every formula's value in the saved workbook at ``path``, by (sheet, ref): native
-    formulas on IronCalc, our functions by the catalogue (:mod:`xlmodel.engine`).
+    formulas on IronCalc, our functions by the catalogue (:mod:`xlmodel.harness.engine`).
 
     Returns (values, spill ranges by anchor as (r1, c1, r2, c2)).
     """
-    from xlmodel import engine, harness
+    from xlmodel import harness
+    from xlmodel.harness import engine
 
-    data = ooxml.read_workbook(path)
+    data = workbook.read_workbook(path)
     anchors = {(s.sheet, s.anchor) for s in spills}
     marked = {}
     for sheet, cells in data.cells.items():
@@ -141,7 +143,7 @@ def compute(path: Path, spills) -> tuple[dict, dict]:
     rec = engine.recalculate(data, harness.OurCalls(wb))
     if rec.not_recomputed:
         (sheet, row, col), (reason, detail) = next(iter(rec.not_recomputed.items()))
-        raise WorkbookError(f"{sheet}!{ooxml.make_ref(row, col)}: cannot be computed: "
+        raise WorkbookError(f"{sheet}!{make_ref(row, col)}: cannot be computed: "
                             f"{reason} ({detail})")
     values, spilled = {}, {}
     for key, cell in wb.formulas.items():
@@ -154,7 +156,7 @@ def compute(path: Path, spills) -> tuple[dict, dict]:
                 spilled[(sheet, cell.ref)] = rect
                 for i, line in enumerate(grid):
                     for j, v in enumerate(line):
-                        values[(sheet, ooxml.make_ref(row + i, col + j))] = v
+                        values[(sheet, make_ref(row + i, col + j))] = v
             else:
                 values[(sheet, cell.ref)] = grid[0][0]
             continue
@@ -163,7 +165,7 @@ def compute(path: Path, spills) -> tuple[dict, dict]:
             spilled[(sheet, cell.ref)] = rect
             for r in range(rect[0], rect[2] + 1):
                 for c in range(rect[1], rect[3] + 1):
-                    values[(sheet, ooxml.make_ref(r, c))] = rec.values.get((sheet, r, c))
+                    values[(sheet, make_ref(r, c))] = rec.values.get((sheet, r, c))
         else:
             values[(sheet, cell.ref)] = rec.values.get(key)
     return values, spilled
@@ -191,19 +193,19 @@ def build_template(name: str, outdir: Path) -> Built:
         values, spilled = compute(raw, book.spills)
         for s in book.spills:
             got = spilled.get((s.sheet, s.anchor))
-            want = ooxml.parse_range(s.ref)
+            want = parse_range(s.ref)
             if got is None or tuple(got) != want:
                 raise WorkbookError(f"{name}: {s.sheet}!{s.anchor} was laid out for {s.ref} "
                                     f"but spills {got}")
         cached = tmp / "cached.xlsx"
-        ooxml.write_cached_values(raw, cached, values,
-                                  dynamic=[(s.sheet, s.anchor) for s in book.spills])
+        workbook.write_cached_values(raw, cached, values,
+                                     dynamic=[(s.sheet, s.anchor) for s in book.spills])
         staged_xlsx = tmp / "out.xlsx"
-        ooxml.pin_package(cached, staged_xlsx, timestamp=PINNED_TIME)
+        workbook.pin_package(cached, staged_xlsx, timestamp=PINNED_TIME)
         with_vba = tmp / "vba.xlsm"
-        ooxml.inject_vba(staged_xlsx, with_vba, vba_project())
+        workbook.inject_vba(staged_xlsx, with_vba, vba_project())
         staged_xlsm = tmp / "out.xlsm"
-        ooxml.pin_package(with_vba, staged_xlsm, timestamp=PINNED_TIME)
+        workbook.pin_package(with_vba, staged_xlsm, timestamp=PINNED_TIME)
         os.replace(staged_xlsx, xlsx)
         os.replace(staged_xlsm, xlsm)
     return Built(name, xlsx, xlsm, values, dict(book.names))

@@ -2,8 +2,8 @@
 
 IronCalc, fed cell by cell, has no tables, so full mode writes ``Sales[Amount]`` as the range
 it stands for (``'Data'!$C$2:$C$40``) before IronCalc sees the formula. The table parts are
-read with the hardened reader's own package and XML handling (:mod:`xlmodel.ooxml`): the
-same limits, no DTD, no entities.
+read with the hardened reader's own package and XML handling (:mod:`xlmodel.workbook.package`):
+the same limits, no DTD, no entities.
 """
 
 from __future__ import annotations
@@ -12,8 +12,12 @@ import os
 import re
 from dataclasses import dataclass
 
-from xlmodel import ooxml
-from xlmodel.formula.cellrefs import column_letters
+from xlmodel.errors import WorkbookError
+from xlmodel.formula.cellrefs import MAX_ROW, column_letters, parse_range
+from xlmodel.formula.tokenizer import closing_bracket
+from xlmodel.workbook.data import WorkbookData
+from xlmodel.workbook.limits import Limits, MiB
+from xlmodel.workbook.package import Package, guard, local_name, read_rels
 
 REL_TABLE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table"
 #: Most tables read from one workbook.
@@ -35,20 +39,20 @@ class Table:
     columns: tuple[str, ...]
 
 
-def read_tables(path: str | os.PathLike[str], data: ooxml.WorkbookData,
+def read_tables(path: str | os.PathLike[str], data: WorkbookData,
                 **limits) -> dict[str, Table]:
     """The tables of the workbook ``data`` was read from, by upper-case name."""
     path = os.fspath(path)
-    lim = ooxml._Limits(limits.get("max_cells", 2_000_000), limits.get("max_rows",
-                        ooxml.MAX_ROW), limits.get("max_uncompressed", 512 * ooxml.MiB),
-                        limits.get("max_ratio", 200.0),
-                        limits.get("max_part_bytes", 256 * ooxml.MiB))
+    lim = Limits(limits.get("max_cells", 2_000_000), limits.get("max_rows",
+                 MAX_ROW), limits.get("max_uncompressed", 512 * MiB),
+                 limits.get("max_ratio", 200.0),
+                 limits.get("max_part_bytes", 256 * MiB))
     tables: dict[str, Table] = {}
-    with ooxml._guard(path), ooxml._Package(path, lim) as pkg:
+    with guard(path), Package(path, lim) as pkg:
         for sheet in data.sheets:
             if sheet.kind != "worksheet":
                 continue
-            for rel in ooxml._read_rels(pkg, sheet.part).values():
+            for rel in read_rels(pkg, sheet.part).values():
                 if rel.type != REL_TABLE or rel.part is None or pkg.info(rel.part) is None:
                     continue
                 if len(tables) >= MAX_TABLES:
@@ -60,21 +64,21 @@ def read_tables(path: str | os.PathLike[str], data: ooxml.WorkbookData,
 
 
 def _table(root, sheet: str) -> Table | None:
-    if ooxml._local(root.tag) != "table":
+    if local_name(root.tag) != "table":
         return None
     name = root.get("displayName") or root.get("name")
     ref = root.get("ref")
     if not name or not ref:
         return None
     try:
-        r1, c1, r2, c2 = ooxml.parse_range(ref)
+        r1, c1, r2, c2 = parse_range(ref)
         header = int(root.get("headerRowCount", "1"))
         totals = int(root.get("totalsRowCount", "0"))
-    except (ValueError, ooxml.WorkbookError):
+    except (ValueError, WorkbookError):
         return None
     columns = []
     for el in root.iter():
-        if ooxml._local(el.tag) == "tableColumn":
+        if local_name(el.tag) == "tableColumn":
             columns.append(el.get("name", ""))
     if len(columns) != c2 - c1 + 1:
         return None
@@ -111,7 +115,7 @@ def expand_structured(formula: str, tables: dict[str, Table], row: int) -> str |
             table = tables.get(m.group(1).upper())
             if table is None:
                 return None
-            end = _closing(formula, m.end() - 1)
+            end = closing_bracket(formula, m.end() - 1)
             if end is None:
                 return None
             rng = _resolve(table, formula[m.end():end], row)
@@ -124,24 +128,6 @@ def expand_structured(formula: str, tables: dict[str, Table], row: int) -> str |
         k += 1
     out.append(formula[pos:])
     return "".join(out)
-
-
-def _closing(text: str, start: int) -> int | None:
-    """Index of the ``]`` matching the ``[`` at ``start`` (``'`` escapes the next character)."""
-    depth, k = 0, start
-    while k < len(text):
-        ch = text[k]
-        if ch == "'":
-            k += 2
-            continue
-        if ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                return k
-        k += 1
-    return None
 
 
 def _unescape(name: str) -> str:
