@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, ParseError
 from xml.parsers import expat
 
@@ -18,9 +17,6 @@ from defusedxml.ElementTree import fromstring as _defused_fromstring
 
 from xlmodel.errors import WorkbookError
 from xlmodel.workbook.limits import MiB, one_line
-
-if TYPE_CHECKING:
-    from xlmodel.workbook.package import Package
 
 
 def parse_tree(data: bytes, name: str) -> Element:
@@ -71,7 +67,8 @@ def _hardened_expat() -> expat.XMLParserType:
 _MAX_TOKEN = 1 * MiB
 
 
-def stream_parse(pkg: Package, name: str, handler: object, chunks: Iterable[bytes]) -> None:
+def stream_parse(pkg, name: str, handler: object, chunks: Iterable[bytes]) -> None:
+    # pkg: the workbook.package.Package the part comes from (it reports the errors)
     parser = _hardened_expat()
     if hasattr(handler, "start"):
         parser.StartElementHandler = handler.start
@@ -111,7 +108,7 @@ _PRESCAN_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]{0,31}:)?(c|row)[\s/>]")
 _PRESCAN_TAIL = 48
 
 
-def prescan(pkg: Package, name: str, max_cells: int, max_rows: int, max_elements: int) -> None:
+def prescan(pkg, name: str, max_cells: int, max_rows: int, max_elements: int) -> None:
     cells = rows = starts = 0
     tail = b""
     for chunk in pkg.chunks(name):
