@@ -1,4 +1,4 @@
-"""Floor 5, Excel itself: the functions in each xlwings runtime.
+"""Floor 6, Excel itself: the functions in each xlwings runtime.
 
 Owns :mod:`~xlmodel.excel.udf_module` (writes the ``xlmodel_udfs`` module that classic
 xlwings, xlwings Server and xlwings Lite import, and the Lite bundle),
@@ -7,6 +7,6 @@ calls it) and :mod:`~xlmodel.excel.server` (``xlmodel server``: xlwings Server f
 Office.js add-in).
 
 May import: :mod:`xlmodel.errors`, :mod:`xlmodel.model`, :mod:`xlmodel.functions`, and
-xlwings (lazily, so that writing the module needs no xlwings). Not the workbook, template
-or harness floors.
+xlwings (lazily, so that writing the module needs no xlwings). It needs nothing of the
+workbook or harness floors below it, and nothing of the template above it.
 """

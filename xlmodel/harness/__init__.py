@@ -1,4 +1,4 @@
-"""Floor 7, the headless harness: recompute a saved workbook and compare with the values
+"""Floor 5, the headless harness: recompute a saved workbook and compare with the values
 saved in it (``xlmodel check``, ``xlmodel calc``, the pytest plugin).
 
 Two modes:
@@ -27,7 +27,8 @@ engine and renderer (:mod:`~xlmodel.harness.libreoffice`) and the pytest plugin
 
 May import every floor below it: the workbook file, the formula language, the function
 catalogue and the model; ironcalc and openpyxl only lazily, so that ``import
-xlmodel.harness`` stays fast. Only the CLI and :mod:`xlmodel.api` stand above it.
+xlmodel.harness`` stays fast. Above it stand the xlwings runtimes, the template (whose build
+computes its cached values with this floor's recalculation), the CLI and :mod:`xlmodel.api`.
 
 Typical use::
 

@@ -1,4 +1,4 @@
-"""Floor 6, the template workbooks: the openpyxl generator behind ``xlmodel build``.
+"""Floor 7, the template workbooks: the openpyxl generator behind ``xlmodel build``.
 
 Owns :mod:`~xlmodel.template.build` (builds every template with its cached values, pins the
 package bytes, embeds the VBA project and the xlwings module), :mod:`~xlmodel.template.economics`
@@ -7,6 +7,7 @@ package bytes, embeds the VBA project and the xlwings module), :mod:`~xlmodel.te
 native-formula twins, charts, print setup).
 
 May import every floor below: the model and its inputs, the function catalogue, the formula
-language (for the formula lint), the OOXML package layer and the xlwings module writer;
-openpyxl and xlwings. Not the harness.
+language (for the formula lint), the OOXML package layer, the harness's recalculation (the
+cached values are computed as ``xlmodel check --mode full`` recomputes them) and the xlwings
+module writer; openpyxl and xlwings. Only the CLI and :mod:`xlmodel.api` stand above it.
 """
