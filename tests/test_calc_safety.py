@@ -154,7 +154,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, verb):
 
 SIGNAL_DURING_WRITE = textwrap.dedent("""
     import os, signal, sys
-    from xlmodel import workbook
+    from xlmodel.workbook import zipwriter
     from xlmodel.cli import run
     close = zipwriter.ZipWriter.close
     def close_and_signal(self, comment=b""):

@@ -1,4 +1,5 @@
-"""Tests for the workbook floor (xlmodel.workbook) and cell references: safe reading, lossless writing, dynamic arrays, VBA, determinism."""
+"""Tests for xlmodel.workbook and xlmodel.formula.cellrefs: safe reading, lossless writing,
+dynamic arrays, VBA, determinism."""
 
 from __future__ import annotations
 
@@ -514,7 +515,8 @@ def test_write_into_an_empty_sheet(tmp_path, self_closing):
 def test_array_edit_needs_an_array_formula(tmp_path):
     src = openpyxl_book(tmp_path / "book.xlsx")
     with pytest.raises(WorkbookError, match="no array formula"):
-        workbook.write_cached_values(src, tmp_path / "x.xlsx", {}, arrays={("Model", "B1"): "B1:B3"})
+        workbook.write_cached_values(src, tmp_path / "x.xlsx", {},
+                                     arrays={("Model", "B1"): "B1:B3"})
     with pytest.raises(WorkbookError, match="no sheet named"):
         workbook.write_cached_values(src, tmp_path / "x.xlsx", {("Nope", "A1"): 1})
     assert not (tmp_path / "x.xlsx").exists()
