@@ -104,3 +104,25 @@ def test_an_omitted_argument_still_means_none():
     omitting it is not a call with infinity."""
     assert invoke("ANNUALIZED_TOKEN_RETURN", [[1.0, 2.0]]) == [[1.0, pytest.approx(
         math.sqrt(2) - 1, rel=1e-15)]]
+
+
+def test_a_scenario_read_is_shared_but_each_caller_gets_its_own_copy():
+    from xlmodel.functions.arguments import read_assumptions
+    from xlmodel.model.inputs import get_scenario, ranges
+
+    values, low, high = read_assumptions("essay")
+    assert values == get_scenario("essay").values()
+    assert (low, high) == ranges(values)
+    values["facility_capex_per_w"] = -1.0
+    low.clear()
+    again, low2, _ = read_assumptions("ESSAY")
+    assert again["facility_capex_per_w"] == get_scenario("essay").values()["facility_capex_per_w"]
+    assert low2 == ranges(again)[0]
+    # the essay's reconstruction, (19 - 9) x 40 = $400/kg, after the mutation above
+    assert invoke("BREAKEVEN_LAUNCH_COST", "essay") == [[pytest.approx(400.0, rel=1e-12)]]
+
+
+def test_an_unknown_scenario_stays_an_error_on_every_call():
+    for _ in range(2):
+        with pytest.raises(CallError, match="unknown; valid scenarios"):
+            invoke("BREAKEVEN_LAUNCH_COST", "no such scenario")

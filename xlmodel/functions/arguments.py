@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from xlmodel.errors import InputError
 from xlmodel.functions.calling import (
@@ -134,7 +135,10 @@ def read_assumptions(value) -> tuple[dict, dict, dict]:
     """
     pairs, bounds = _assumption_rows(value)
     try:
-        values = resolve(pairs) if not isinstance(pairs, str) else get_scenario(pairs).values()
+        if isinstance(pairs, str):
+            values, low, high = _scenario_reading(pairs)
+            return dict(values), dict(low), dict(high)
+        values = resolve(pairs)
     except InputError as exc:
         raise call_error(exc) from None
     low, high = ranges(values)
@@ -144,6 +148,14 @@ def read_assumptions(value) -> tuple[dict, dict, dict]:
         if hi is not None:
             high[key] = hi
     return values, low, high
+
+
+@lru_cache(maxsize=64)
+def _scenario_reading(name: str) -> tuple[dict, dict, dict]:
+    """(values, low, high) of the scenario called ``name``: the same for every cell that
+    names it, so read once (callers get copies). An unknown name raises, and is not kept."""
+    values = get_scenario(name).values()
+    return (values, *ranges(values))
 
 
 def _assumption_rows(value) -> tuple[list | str, dict]:

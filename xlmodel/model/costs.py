@@ -7,6 +7,8 @@ broadcast over numpy arrays.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from . import _checks as chk
@@ -50,6 +52,13 @@ _MAX_WHOLE_YEARS = 1024
 _SERIES_BELOW = 1e-8
 
 
+#: One number as a Python or numpy scalar (see :mod:`._checks`).
+_F64 = np.float64
+_SCALAR = frozenset({float, _F64})
+_OPERATOR = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+             np.divide: operator.truediv}
+
+
 def _into(op, acc, other):
     """``op(acc, other)``, written into ``acc`` when ``acc`` is an array that already has the
     result's shape (else a new array). ``acc`` must be an intermediate result of the caller,
@@ -59,6 +68,9 @@ def _into(op, acc, other):
     if type(acc) is np.ndarray and acc.ndim and (np.ndim(other) == 0
                                                  or np.shape(other) == acc.shape):
         return op(acc, other, out=acc)
+    if type(acc) is _F64 and type(other) in _SCALAR:
+        # two scalars: the operator does the ufunc's arithmetic without its dispatch
+        return _OPERATOR[op](acc, other)
     return op(acc, other)
 
 
@@ -73,6 +85,16 @@ def _geometric_sum(a, n):
     The first step of each loop is written out: ``1 * a + 1`` is ``a + 1`` and ``0 * a + c``
     starts from ``a * 0``, the same values with one pass over the block fewer.
     """
+    if type(a) in _SCALAR and type(n) in _SCALAR:
+        # one value each: the same multiplications and additions, in the same order, on
+        # Python floats (IEEE arithmetic, like numpy's; overflow reaches inf either way)
+        a, top = float(a), int(n)
+        if top == 1:
+            return _F64(1.0)
+        total = a + 1.0
+        for _ in range(top - 2):
+            total = total * a + 1.0
+        return _F64(total)
     a, n = np.asarray(a, dtype=float), np.asarray(n, dtype=float)
     total = np.empty(np.broadcast_shapes(a.shape, n.shape))
     if total.size == 0:
@@ -118,6 +140,11 @@ def _reciprocal(x):
 def _split_whole(n, whole_form, other_form):
     """``whole_form(n)`` where ``n`` is whole (and not too long), ``other_form(n)`` elsewhere;
     each element's value depends on that element alone."""
+    if type(n) in _SCALAR:
+        n = _F64(n)
+        if 1 <= n <= _MAX_WHOLE_YEARS and n == int(n):
+            return whole_form(n)
+        return other_form(n)
     n = np.asarray(n, dtype=float)  # not broadcast: a single life is summed once
     whole = _whole_years(n)
     if whole.all():
@@ -128,9 +155,12 @@ def _split_whole(n, whole_form, other_form):
 
 
 def _crf(i, n):
-    i = np.asarray(i, dtype=float)
+    i = i if type(i) in _SCALAR else np.asarray(i, dtype=float)
 
     def whole(n):
+        if type(i) in _SCALAR and type(n) in _SCALAR:
+            # summed on Python floats, where overflow reaches inf without a warning
+            return _into(np.add, _reciprocal(_geometric_sum(1.0 + i, n)), i)
         with np.errstate(over="ignore"):
             total = _geometric_sum(1.0 + i, n)
             return _into(np.add, _reciprocal(total), i)  # i + 1 / S
@@ -164,7 +194,7 @@ def mean_geometric_retention(annual_loss, life_years):
 
 
 def _mean_retention(loss, n):
-    loss = np.asarray(loss, dtype=float)
+    loss = loss if type(loss) in _SCALAR else np.asarray(loss, dtype=float)
 
     def whole(n):
         return _into(np.divide, _geometric_sum(1.0 - loss, n), n)
