@@ -195,3 +195,35 @@ def test_the_checks_here_can_fail(tmp_path):
     assert _floor("xlmodel.harness") > _floor("xlmodel.model")
     with pytest.raises(AssertionError, match="no floor"):
         _floor("xlmodel.somewhere")
+
+
+# Start-up: what importing a floor loads. The harness, the reader and the writers need neither
+# numpy nor the local formula engine until a check calls our functions or vets a formula, so
+# importing them must not load those (the 0.15 s start-up target of the engine issue).
+LIGHT_IMPORTS = {
+    "xlmodel.harness": ("numpy", "xlmodel.formula.evaluate", "xlmodel.formula.tokenizer",
+                        "xlmodel.functions.catalogue", "ironcalc"),
+    "xlmodel.workbook": ("numpy", "xlmodel.formula.evaluate", "xlmodel.formula.tokenizer"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(LIGHT_IMPORTS))
+def test_importing_a_floor_leaves_the_heavy_modules_unloaded(module):
+    import subprocess
+
+    heavy = LIGHT_IMPORTS[module]
+    code = (f"import sys, {module}\n"
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=PACKAGE.parent).stdout.strip()
+    assert out == "", f"importing {module} loads {out}"
+
+
+def test_the_formula_package_still_offers_its_names():
+    import xlmodel.formula as formula
+
+    assert formula.Engine is __import__("xlmodel.formula.evaluate",
+                                        fromlist=["Engine"]).Engine
+    assert set(formula.__all__) <= set(dir(formula))
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        formula.Nope  # noqa: B018

@@ -18,12 +18,44 @@ Formula text is never executed as Python: it is parsed into a syntax tree and co
 closures over the cell values.
 """
 
-from xlmodel.formula.evaluate import Engine, Formula
-from xlmodel.formula.functions import FUNCTIONS as NATIVE_FUNCTIONS
-from xlmodel.formula.lint import lint_formula
-from xlmodel.formula.parser import Call, Node, find_calls, parse, source, walk
-from xlmodel.formula.tokenizer import FormulaError, UnsupportedFormula, tokenize
-from xlmodel.formula.values import MISSING, Ref, number_text
+import importlib
+
+# What the package offers, each from the module that owns it. They are imported on first use
+# (PEP 562), so that a caller of one small module (cell references, say) does not load the
+# engine and numpy with it: the hardened reader and the harness's start-up need neither.
+_EXPORTS = {
+    "Call": ("parser", "Call"),
+    "Engine": ("evaluate", "Engine"),
+    "Formula": ("evaluate", "Formula"),
+    "FormulaError": ("tokenizer", "FormulaError"),
+    "MISSING": ("values", "MISSING"),
+    "NATIVE_FUNCTIONS": ("functions", "FUNCTIONS"),
+    "Node": ("parser", "Node"),
+    "Ref": ("values", "Ref"),
+    "UnsupportedFormula": ("tokenizer", "UnsupportedFormula"),
+    "find_calls": ("parser", "find_calls"),
+    "lint_formula": ("lint", "lint_formula"),
+    "number_text": ("values", "number_text"),
+    "parse": ("parser", "parse"),
+    "source": ("parser", "source"),
+    "tokenize": ("tokenizer", "tokenize"),
+    "walk": ("parser", "walk"),
+}
+
+
+def __getattr__(name: str):
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "Call",

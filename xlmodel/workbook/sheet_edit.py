@@ -8,9 +8,8 @@ import bisect
 import math
 import numbers
 import re
+import sys
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from xlmodel.errors import ExcelError, WorkbookError
 from xlmodel.formula.cellrefs import cell_position, make_range, make_ref, parse_range
@@ -183,10 +182,16 @@ def _escape_ooxml(text: str) -> str:
     return _CONTROL_RE.sub(repl, text)
 
 
+def _is_numpy_bool(value: object) -> bool:
+    # numpy is not imported for this: a numpy boolean exists only once numpy is loaded
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(value, np.bool_)
+
+
 def cell_payload(value: object, where: str) -> _Payload:
     if value is None:
         return _Payload(None, None)
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, bool) or _is_numpy_bool(value):
         return _Payload(b"b", b"1" if value else b"0")
     if isinstance(value, ExcelError):
         return _Payload(b"e", value.code.encode("ascii"))
