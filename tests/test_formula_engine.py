@@ -833,3 +833,15 @@ def test_agrees_with_libreoffice_on_native_formulas():
         if not ok:
             mismatches.append(f"{text}: engine {got!r}, LibreOffice {want!r}")
     assert not mismatches, "\n".join(mismatches)
+
+
+def test_cells_sharing_a_formula_text_each_compute_for_their_own_cell():
+    # the engine parses a text once; each cell still compiles (ROW(), implicit intersection)
+    # and reports (a text it cannot read) on its own
+    cells = {("S", r, 1): Formula("ROW()*10+COLUMN()") for r in (1, 5)}
+    cells.update({("S", 2, 2): Formula("SUM(1,"), ("S", 3, 2): Formula("SUM(1,")})
+    engine = Engine(cells, strict=False)
+    values = engine.calculate()
+    assert values[("S", 1, 1)] == 11.0 and values[("S", 5, 1)] == 51.0
+    assert set(engine.formula_errors) == {("S", 2, 2), ("S", 3, 2)}
+    assert all(isinstance(values[k], ExcelError) for k in engine.formula_errors)

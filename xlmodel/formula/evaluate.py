@@ -172,6 +172,7 @@ class Engine:
         self._constants: dict[Key, object] = {}
         self._cells: dict[Key, _Cell] = {}
         self._extent: dict[str, list[int]] = {s: [1, 1] for s in sheet_list}
+        self._parsed: dict[str, object] = {}  # formula text -> syntax tree or FormulaError
         with _no_gc():
             self._load(cells)
         self._compiled: dict[Key, Callable] | None = None
@@ -390,13 +391,22 @@ class Engine:
 
     def _parse_cell(self, key: Key, cell: Formula) -> _Cell:
         ast = error = None
-        try:
-            ast = parse(cell.text)
-        except FormulaError as exc:
+        # one parse per distinct text: a column of calls with the same arguments shares its
+        # syntax tree (trees are never changed once parsed; each cell compiles its own)
+        parsed = self._parsed.get(cell.text)
+        if parsed is None:
+            try:
+                parsed = parse(cell.text)
+            except FormulaError as exc:
+                parsed = exc
+            self._parsed[cell.text] = parsed
+        if isinstance(parsed, FormulaError):
             if self.strict:
-                raise WorkbookError(f"{address(*key)}: {exc}") from None
-            error = ExcelError("#NAME?", str(exc))
-            self.formula_errors[key] = exc
+                raise WorkbookError(f"{address(*key)}: {parsed}") from None
+            error = ExcelError("#NAME?", str(parsed))
+            self.formula_errors[key] = parsed
+        else:
+            ast = parsed
         region = None
         if cell.array_ref:
             region = _parse_region(cell.array_ref, key)
