@@ -845,3 +845,30 @@ def test_cells_sharing_a_formula_text_each_compute_for_their_own_cell():
     assert values[("S", 1, 1)] == 11.0 and values[("S", 5, 1)] == 51.0
     assert set(engine.formula_errors) == {("S", 2, 2), ("S", 3, 2)}
     assert all(isinstance(values[k], ExcelError) for k in engine.formula_errors)
+
+
+@pytest.mark.parametrize("name,spelled_out", [
+    ("_SHEET_CHAR", r"[A-Za-z0-9_.\\\u0080-\uffff]"),
+    ("_WORD_FIRST", r"[A-Za-z_\\\u0080-\uffff]"),
+    ("_WORD_CHAR", r"[A-Za-z0-9_.?\\\u0080-\uffff]"),
+])
+def test_the_tokenizer_name_classes_are_the_ranges_they_stand_for(name, spelled_out):
+    # each class is written as a complement (it compiles faster): the same set of characters
+    from xlmodel.formula import tokenizer
+
+    fast, plain = re.compile(getattr(tokenizer, name)), re.compile(spelled_out)
+    text = "".join(map(chr, range(0x110000))).encode("utf-8", "surrogatepass").decode(
+        "utf-8", "surrogatepass")
+    assert [m.start() for m in fast.finditer(text)] == [m.start() for m in plain.finditer(text)]
+
+
+def test_names_beyond_ascii_tokenize_as_before():
+    from xlmodel.formula.tokenizer import FormulaError, tokenize
+
+    toks = tokenize("'Données 2030'!A1+Übersicht!B2+straße_1+名前(1)")
+    assert [(t.kind, t.text) for t in toks] == [
+        ("SHEET", "'Données 2030'!"), ("REF", "A1"), ("OP", "+"), ("SHEET", "Übersicht!"),
+        ("REF", "B2"), ("OP", "+"), ("NAME", "straße_1"), ("OP", "+"), ("FUNC", "名前("),
+        ("NUMBER", "1"), ("RPAREN", ")")]
+    with pytest.raises(FormulaError, match="unexpected"):
+        tokenize("x\U0001F600+1")  # a character beyond U+FFFF is no part of a name
