@@ -65,12 +65,12 @@ def _into(op, acc, other):
     never an argument. The values are those of ``op(acc, other)`` either way; reusing the
     memory keeps a block of a million-draw Monte Carlo from allocating, and the allocator
     from handing pages back to the system and faulting them in again, at every step."""
-    if type(acc) is np.ndarray and acc.ndim and (np.ndim(other) == 0
-                                                 or np.shape(other) == acc.shape):
-        return op(acc, other, out=acc)
     if type(acc) is _F64 and type(other) in _SCALAR:
         # two scalars: the operator does the ufunc's arithmetic without its dispatch
         return _OPERATOR[op](acc, other)
+    if type(acc) is np.ndarray and acc.ndim and (np.ndim(other) == 0
+                                                 or np.shape(other) == acc.shape):
+        return op(acc, other, out=acc)
     return op(acc, other)
 
 
