@@ -220,7 +220,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
     ``kept`` maps formula cells the caller already knows cannot be recomputed (a range
     too large to evaluate) to (reason, detail): they keep their saved values.
     """
-    from xlmodel.formula.cellrefs import parse_range
+    from xlmodel.formula.cellrefs import MAX_ROW, parse_range
 
     out = Recalculation()
     model = _Model(data.sheet_names)
@@ -294,7 +294,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
                         covered.add((cell.sheet, r, c))
 
     # below the last row in use (plus room for spills) every cell is empty
-    last_row = min(max((k[1] for k in cells), default=1) + 1_000, 1_048_576)
+    last_row = min(max((k[1] for k in cells), default=1) + 1_000, MAX_ROW)
     sheet_of = index.__getitem__
     texts: dict[Key, str] = {}
     legacy = {}
