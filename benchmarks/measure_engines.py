@@ -162,7 +162,7 @@ def run_xlmodel(path: Path, data) -> dict:
 
 
 def run_libreoffice(path: Path, data) -> dict:
-    from xlmodel import libreoffice
+    from xlmodel.harness import libreoffice
 
     values = libreoffice.recalculate(path)
     out = {}

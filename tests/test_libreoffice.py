@@ -334,3 +334,24 @@ def test_render_prints_as_the_page_setup_says(tmp_path):
     names = [p.name for p in paths]
     assert names[0] == "pages-long.png" and names[1] == "pages-long-page2.png"
     assert names[-1] == "pages-short.png" and len(names) == len(pages)
+
+
+def test_the_fidelity_benchmark_runs_its_engines(capsys):
+    # benchmarks/measure_engines.py on two Excel-saved workbooks: xlmodel and LibreOffice
+    # each reproduce every formula cell Excel saved (a broken import in the script would
+    # count every workbook as refused)
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    files = [root / ".." / "shared" / "data" / "excel-saved" / f"{n}.xlsx"
+             for n in ("ROUND", "SUM")]
+    if not all(f.exists() for f in files):
+        pytest.skip("the Excel-saved workbooks are not beside this checkout")
+    spec = importlib.util.spec_from_file_location("measure_engines",
+                                                  root / "benchmarks" / "measure_engines.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    totals = script.measure(files, ["xlmodel", "libreoffice"], False, 0)
+    assert totals["xlmodel"] == [8, 8]
+    assert totals["libreoffice"] == [8, 8]
+    assert "refused" not in capsys.readouterr().out
