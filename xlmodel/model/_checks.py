@@ -2,7 +2,9 @@
 
 Each check converts its argument to a float array (so every model function broadcasts like a
 ufunc) and raises :class:`~xlmodel.errors.InputError` naming the argument and the rule when
-any element is outside the domain. NaN fails every check.
+any element is outside the domain. NaN fails every check. A single float inside the domain
+comes back as a numpy float64 scalar instead of a 0-d array: the same values and error
+state, without the array machinery (the one-cell call from a spreadsheet).
 """
 
 from __future__ import annotations
