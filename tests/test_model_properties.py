@@ -179,6 +179,46 @@ def test_buildout_extremes(final_gw, cumulative_gw):
         assert gw.sum() == pytest.approx(cumulative_gw, rel=1e-9)
 
 
+def _decimal_growth_factor(final_gw, cumulative_gw, n):
+    """g with F sum_{j<n} g^-j = C, by bisection on log g in 60-digit decimals: a second
+    implementation, independent of the model's floats."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        f, c = Decimal(final_gw), Decimal(cumulative_gw)
+        lo, hi = Decimal(-2000), Decimal(2000)  # log g
+        for _ in range(400):
+            mid = (lo + hi) / 2
+            h = (-mid).exp()
+            total = f * sum(h ** j for j in range(n))
+            lo, hi = (mid, hi) if total > c else (lo, mid)
+        return (lo + hi) / 2
+
+
+@pytest.mark.parametrize("final_gw, cumulative_gw, n", [
+    (1e-300, 1e300, 5), (1e-200, 1e200, 5), (5e-324, 1e308, 5), (1e-160, 1e160, 40),
+    (1e-308, 1.7e308, 2)])
+def test_buildout_past_the_float_range_of_c_over_f(final_gw, cumulative_gw, n):
+    # (C - F) / F overflows: the growth factor and every install are still ordinary floats
+    import math
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning either
+        g = m.buildout_growth_factor(final_gw, cumulative_gw, 2000, 2000 + n - 1)
+        years, gw = m.buildout_curve(final_gw, cumulative_gw, 2000, 2000 + n - 1)
+    log_g = _decimal_growth_factor(final_gw, cumulative_gw, n)
+    if g > 0:
+        assert math.log(g) == pytest.approx(float(log_g), rel=1e-12)
+    else:  # below the smallest float: the factor is 0, and the installs still come out
+        assert float(log_g) < math.log(5e-324)
+    assert all(math.isfinite(x) for x in gw)
+    assert gw[-1] == final_gw
+    assert gw.sum() == pytest.approx(cumulative_gw, rel=1e-10)
+    assert m.buildout_growth_rate(final_gw, cumulative_gw, 2000, 2000 + n - 1) == g - 1.0
+
+
 @pytest.mark.parametrize("rate", [2.2250738585e-313, 1e-12, 1e-9, 2e-9, 1e-7])
 def test_annuity_and_retention_keep_full_precision_for_tiny_rates(rate):
     # fractional lives take the closed forms; a subnormal rate once lost bits to underflow

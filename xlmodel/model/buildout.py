@@ -72,6 +72,14 @@ def buildout_growth_factor(buildout_final_year_gw, buildout_cumulative_gw, build
     means growth (``g > 1``). Essay: F = 90 GW, C = 250 GW gives +42.7 %/yr over 2026-2030
     and +31.5 %/yr over 2027-2030.
     """
+    return chk.scalar(pm.exp(-_log_h(buildout_final_year_gw, buildout_cumulative_gw,
+                                      buildout_start_year, buildout_final_year)))
+
+
+def _log_h(buildout_final_year_gw, buildout_cumulative_gw, buildout_start_year,
+           buildout_final_year):
+    """``log h = -log g``, the root of :func:`buildout_growth_factor` (arrays broadcast): it
+    stays a float where ``g`` itself underflows."""
     f = chk.positive("buildout_final_year_gw", buildout_final_year_gw)
     c = chk.positive("buildout_cumulative_gw", buildout_cumulative_gw)
     n = _years(buildout_start_year, buildout_final_year)
@@ -82,7 +90,8 @@ def buildout_growth_factor(buildout_final_year_gw, buildout_cumulative_gw, build
             "buildout_cumulative_gw", "must exceed buildout_final_year_gw",
             chk._Shown(f"{c[bad].flat[0]:g} <= {f[bad].flat[0]:g}"),
         )
-    d = (c - f) / f
+    with np.errstate(over="ignore"):
+        d = (c - f) / f
     k = n - 1.0
     per = d / k
     lo = pm.log(np.minimum(per, pm.power(per, 1.0 / k)))
@@ -94,7 +103,31 @@ def buildout_growth_factor(buildout_final_year_gw, buildout_cumulative_gw, build
         above = _tail_sum(pm.exp(mid), n) > d
         hi = np.where(above, mid, hi)
         lo = np.where(above, lo, mid)
-    return chk.scalar(pm.exp(-0.5 * (lo + hi)))
+    x = 0.5 * (lo + hi)
+    huge = ~np.isfinite(d)
+    if huge.any():
+        # C / F past the largest float (a vanishing final year against a vast total): the
+        # same root, solved for log h from log D = log(C - F) - log F
+        x = np.array(x, dtype=float)
+        x[huge] = _log_root(pm.log(c[huge] - f[huge]) - pm.log(f[huge]), k[huge])
+    return x
+
+
+def _log_root(log_d, k):
+    """``x = log h`` with ``sum_{j=1}^{k} h^j = D``, for ``D`` too large for a float (so
+    ``h > 1``), from ``log D``: ``log S = k x + log(1 - e^(-k x)) - log(1 - e^(-x))``, and
+    the root lies between ``log(D / k) / k`` and ``log(D) / k`` (see above)."""
+    lo = (log_d - pm.log(k)) / k
+    hi = log_d / k
+    for _ in range(_MAX_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        if np.all((mid == lo) | (mid == hi)):
+            break
+        log_s = k * mid + pm.log1p(-pm.exp(-k * mid)) - pm.log1p(-pm.exp(-mid))
+        above = log_s > log_d
+        hi = np.where(above, mid, hi)
+        lo = np.where(above, lo, mid)
+    return 0.5 * (lo + hi)
 
 
 def buildout_growth_rate(buildout_final_year_gw, buildout_cumulative_gw, buildout_start_year,
@@ -124,9 +157,16 @@ def buildout_curve(buildout_final_year_gw, buildout_cumulative_gw, buildout_star
                         ("buildout_final_year", buildout_final_year)):
         if np.ndim(value):
             raise chk.InputError(name, "must be a single value for a curve", code="#VALUE!")
-    g = buildout_growth_factor(buildout_final_year_gw, buildout_cumulative_gw,
-                               buildout_start_year, buildout_final_year)
+    log_h = _log_h(buildout_final_year_gw, buildout_cumulative_gw, buildout_start_year,
+                   buildout_final_year)
+    g = chk.scalar(pm.exp(-log_h))  # buildout_growth_factor
     years = np.arange(int(buildout_start_year), int(buildout_final_year) + 1, dtype=float)
     k = np.arange(years.size, dtype=float)
-    installs = float(buildout_final_year_gw) * pm.power(g, k - (years.size - 1))
+    final_gw = float(buildout_final_year_gw)
+    installs = final_gw * pm.power(g, k - (years.size - 1))
+    if not np.isfinite(installs).all():
+        # g^-(n-1) past the largest float (or g below the smallest) while F g^-(n-1), at
+        # most C, is an ordinary number: F h^(n-1-k), in logarithms
+        installs = pm.exp(pm.log(final_gw) + (years.size - 1 - k) * log_h)
+        installs[-1] = final_gw
     return years, installs
