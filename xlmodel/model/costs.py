@@ -79,6 +79,23 @@ def _whole_years(n):
     return (n >= 1) & (n <= _MAX_WHOLE_YEARS) & (n == np.floor(n))
 
 
+def _horner(a: float, top: int) -> float:
+    """:func:`_geometric_sum` of one value: the same multiplications and additions, in the
+    same order, on Python floats (IEEE arithmetic, like numpy's; overflow reaches inf
+    either way, without a warning)."""
+    if top == 1:
+        return 1.0
+    total = a + 1.0
+    for _ in range(top - 2):
+        total = total * a + 1.0
+    return total
+
+
+def _whole_scalar(n) -> bool:
+    """``n`` is one number, a whole life that the closed forms sum term by term."""
+    return type(n) in _SCALAR and 1 <= n <= _MAX_WHOLE_YEARS and n == int(n)
+
+
 def _geometric_sum(a, n):
     """``sum_{k<n} a^k`` for whole ``n`` >= 1 (arrays broadcast), by Horner's rule.
 
@@ -86,15 +103,7 @@ def _geometric_sum(a, n):
     starts from ``a * 0``, the same values with one pass over the block fewer.
     """
     if type(a) in _SCALAR and type(n) in _SCALAR:
-        # one value each: the same multiplications and additions, in the same order, on
-        # Python floats (IEEE arithmetic, like numpy's; overflow reaches inf either way)
-        a, top = float(a), int(n)
-        if top == 1:
-            return _F64(1.0)
-        total = a + 1.0
-        for _ in range(top - 2):
-            total = total * a + 1.0
-        return _F64(total)
+        return _F64(_horner(float(a), int(n)))
     a, n = np.asarray(a, dtype=float), np.asarray(n, dtype=float)
     total = np.empty(np.broadcast_shapes(a.shape, n.shape))
     if total.size == 0:
@@ -142,9 +151,7 @@ def _split_whole(n, whole_form, other_form):
     each element's value depends on that element alone."""
     if type(n) in _SCALAR:
         n = _F64(n)
-        if 1 <= n <= _MAX_WHOLE_YEARS and n == int(n):
-            return whole_form(n)
-        return other_form(n)
+        return whole_form(n) if _whole_scalar(n) else other_form(n)
     n = np.asarray(n, dtype=float)  # not broadcast: a single life is summed once
     whole = _whole_years(n)
     if whole.all():
@@ -155,12 +162,11 @@ def _split_whole(n, whole_form, other_form):
 
 
 def _crf(i, n):
+    if type(i) in _SCALAR and _whole_scalar(n):  # one cell's call: i + 1 / S directly
+        return _F64(i + 1.0 / _horner(1.0 + float(i), int(n)))
     i = i if type(i) in _SCALAR else np.asarray(i, dtype=float)
 
     def whole(n):
-        if type(i) in _SCALAR and type(n) in _SCALAR:
-            # summed on Python floats, where overflow reaches inf without a warning
-            return _into(np.add, _reciprocal(_geometric_sum(1.0 + i, n)), i)
         with np.errstate(over="ignore"):
             total = _geometric_sum(1.0 + i, n)
             return _into(np.add, _reciprocal(total), i)  # i + 1 / S
@@ -194,6 +200,8 @@ def mean_geometric_retention(annual_loss, life_years):
 
 
 def _mean_retention(loss, n):
+    if type(loss) in _SCALAR and _whole_scalar(n):  # one cell's call: S / n directly
+        return _F64(_horner(1.0 - float(loss), int(n)) / float(n))
     loss = loss if type(loss) in _SCALAR else np.asarray(loss, dtype=float)
 
     def whole(n):
@@ -475,7 +483,8 @@ def _breakeven(
         space_chip_failure_per_year, space_life_years, space_ops_frac, chip_capex_per_w,
         discount_rate,
     )
-    gap = np.asarray(terrestrial)
+    # (one cell's call: a numpy scalar, which the operators combine as the ufuncs would)
+    gap = _F64(terrestrial) if type(terrestrial) is float else np.asarray(terrestrial)
     if not (type(credit) is float and credit == 1.0):  # x * 1.0 is x
         gap = _into(np.multiply, gap, credit)
     return chk.scalar(_into(np.divide, _into(np.subtract, gap, intercept), slope))
