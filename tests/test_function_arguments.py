@@ -126,3 +126,13 @@ def test_an_unknown_scenario_stays_an_error_on_every_call():
     for _ in range(2):
         with pytest.raises(CallError, match="unknown; valid scenarios"):
             invoke("BREAKEVEN_LAUNCH_COST", "no such scenario")
+
+
+def test_a_scenario_by_name_reads_as_the_same_scenario_given_in_a_range():
+    from xlmodel.functions.arguments import read_assumptions
+
+    for name in ("essay", "conservative", " Essay_Energy "):
+        by_name = read_assumptions(name)
+        by_row = read_assumptions([["scenario", name.strip().lower()]])
+        assert by_name == by_row
+    assert read_assumptions("") == read_assumptions(None) == read_assumptions("base")

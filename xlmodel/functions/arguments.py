@@ -133,6 +133,9 @@ def read_assumptions(value) -> tuple[dict, dict, dict]:
     name is not an input is taken as a header. Each input's range (for tornado and Monte
     Carlo) is the table's, widened to include the value used, unless the range gives one.
     """
+    if type(value) is str:  # a scenario's name, the common argument: read once per spelling
+        values, low, high = _named_reading(value)
+        return dict(values), dict(low), dict(high)
     pairs, bounds = _assumption_rows(value)
     try:
         if isinstance(pairs, str):
@@ -148,6 +151,17 @@ def read_assumptions(value) -> tuple[dict, dict, dict]:
         if hi is not None:
             high[key] = hi
     return values, low, high
+
+
+@lru_cache(maxsize=64)
+def _named_reading(value: str) -> tuple[dict, dict, dict]:
+    """:func:`read_assumptions` of a text argument (kept: the same for every cell that
+    passes it; callers get copies). Text that is no scenario raises, and is not kept."""
+    pairs, _ = _assumption_rows(value)
+    try:
+        return _scenario_reading(pairs)
+    except InputError as exc:
+        raise call_error(exc) from None
 
 
 @lru_cache(maxsize=64)
