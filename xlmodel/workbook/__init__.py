@@ -10,7 +10,8 @@ Owns, bottom to top: :mod:`~xlmodel.workbook.limits` (the limits every read is h
 tokens, the prescan of oversized sheets), :mod:`~xlmodel.workbook.package` (the zip package
 read under those limits, its relationships), :mod:`~xlmodel.workbook.data` and
 :mod:`~xlmodel.workbook.structure` (what a workbook holds: sheets, names, metadata),
-:mod:`~xlmodel.workbook.reader` (:func:`read_workbook`), :mod:`~xlmodel.workbook.tables`
+:mod:`~xlmodel.workbook.reader` (:func:`read_workbook`, with the one-scan fast path for
+plain worksheets in :mod:`~xlmodel.workbook.sheet_scan`), :mod:`~xlmodel.workbook.tables`
 (Excel tables and their structured references), the byte-level editor
 (:mod:`~xlmodel.workbook.xmltext`, :mod:`~xlmodel.workbook.sheet_edit`), the zip writer
 (:mod:`~xlmodel.workbook.zipwriter`), the atomic write (:mod:`~xlmodel.workbook.atomic`)

@@ -26,6 +26,7 @@ from xlmodel.formula.cellrefs import (
 from xlmodel.workbook.data import Cell, SheetInfo, WorkbookData
 from xlmodel.workbook.limits import Limits, MiB
 from xlmodel.workbook.package import Package, guard, local_name
+from xlmodel.workbook.sheet_scan import read_plain_sheet
 from xlmodel.workbook.structure import (
     NS_MAIN,
     NS_STRICT,
@@ -37,6 +38,10 @@ from xlmodel.workbook.structure import (
     read_structure,
 )
 from xlmodel.workbook.xmlparse import prescan, stream_parse
+
+#: Read plain worksheets with one scan of their cells (:mod:`xlmodel.workbook.sheet_scan`),
+#: with the same result as streaming them; False streams every sheet (the tests compare).
+FAST_SHEETS = True
 
 _M = NS_MAIN + "}"
 _C, _ROW, _V, _F, _IS, _T, _RPH, _SI = (
@@ -102,6 +107,8 @@ def _shared_strings(pkg: Package, structure: Structure) -> list[str]:
 class _SheetHandler:
     """Expat handlers that turn a worksheet part into :class:`Cell` objects as it streams."""
 
+    number_re = None  # _NUMBER_RE, set below (the fast path reads numbers the same way)
+
     def __init__(self, pkg, name, sheet, strings, meta, cell_budget, max_rows):
         self.pkg, self.name, self.sheet = pkg, name, sheet
         self.strings, self.meta = strings, meta
@@ -162,6 +169,9 @@ class _SheetHandler:
                 self.fail(f"<{local_name(tag)}> outside a cell")
             if (self.v_text if tag == _V else self.f_attrs) is not None:
                 self.fail(f"{self.cell[2]}: two <{local_name(tag)}> elements in one cell")
+            if self.text is not None:  # <v> inside <f>, <v> or <t>: a corrupt sheet
+                self.fail(f"{self.cell[2]}: <{local_name(tag)}> inside the text of another "
+                          "element")
             self.text = []
             if tag == _F:
                 self.f_attrs = attrs
@@ -319,6 +329,7 @@ class _SheetHandler:
 _NUMBER_RE = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*",
                         re.ASCII)
 _INDEX_RE = re.compile(r"\s*[0-9]{1,9}\s*", re.ASCII)
+_SheetHandler.number_re = _NUMBER_RE
 
 
 def _iso_serial(text: str) -> float | None:
@@ -339,10 +350,18 @@ def _read_sheet(pkg: Package, sheet: SheetInfo, strings, meta, cells_left: int) 
     # "<c/>" is the shortest cell: a part smaller than 4 bytes a cell cannot overflow.
     if info.file_size // 4 > min(cells_left, limits.max_rows, elements_left):
         prescan(pkg, sheet.part, cells_left, limits.max_rows, elements_left)
-    handler = _SheetHandler(pkg, sheet.part, sheet.name, strings, meta, cells_left,
-                            limits.max_rows)
-    stream_parse(pkg, sheet.part, handler, pkg.chunks(sheet.part))
-    return handler.cells
+
+    def handler() -> _SheetHandler:
+        return _SheetHandler(pkg, sheet.part, sheet.name, strings, meta, cells_left,
+                             limits.max_rows)
+
+    if FAST_SHEETS:
+        filled = read_plain_sheet(pkg, sheet.part, handler)
+        if filled is not None:
+            return filled.cells
+    streamed = handler()
+    stream_parse(pkg, sheet.part, streamed, pkg.chunks(sheet.part))
+    return streamed.cells
 
 
 def read_workbook(

@@ -46,7 +46,7 @@ def _forbid_external(context: str, base: str | None, sysid: str, pubid: str | No
     raise ExternalReferenceForbidden(context, base, sysid, pubid)
 
 
-def _hardened_expat() -> expat.XMLParserType:
+def hardened_parser() -> expat.XMLParserType:
     """An expat parser set up as defusedxml sets up its own: no DTD, no entities."""
     parser = expat.ParserCreate(namespace_separator="}")
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -69,7 +69,7 @@ _MAX_TOKEN = 1 * MiB
 
 def stream_parse(pkg, name: str, handler: object, chunks: Iterable[bytes]) -> None:
     # pkg: the workbook.package.Package the part comes from (it reports the errors)
-    parser = _hardened_expat()
+    parser = hardened_parser()
     if hasattr(handler, "start"):
         parser.StartElementHandler = handler.start
     if hasattr(handler, "end"):
