@@ -348,17 +348,23 @@ def _read_sheet(pkg: Package, sheet: SheetInfo, strings, meta, cells_left: int) 
     info = pkg.info(sheet.part)
     elements_left = limits.max_elements - pkg.elements
     # "<c/>" is the shortest cell: a part smaller than 4 bytes a cell cannot overflow.
-    if info.file_size // 4 > min(cells_left, limits.max_rows, elements_left):
-        prescan(pkg, sheet.part, cells_left, limits.max_rows, elements_left)
+    oversized = info.file_size // 4 > min(cells_left, limits.max_rows, elements_left)
+    scanned = []
+
+    def counted(chunks=None) -> None:
+        prescan(pkg, sheet.part, cells_left, limits.max_rows, elements_left, chunks)
+        scanned.append(True)
 
     def handler() -> _SheetHandler:
         return _SheetHandler(pkg, sheet.part, sheet.name, strings, meta, cells_left,
                              limits.max_rows)
 
     if FAST_SHEETS:
-        filled = read_plain_sheet(pkg, sheet.part, handler)
+        filled = read_plain_sheet(pkg, sheet.part, handler, counted if oversized else None)
         if filled is not None:
             return filled.cells
+    if oversized and not scanned:
+        counted()
     streamed = handler()
     stream_parse(pkg, sheet.part, streamed, pkg.chunks(sheet.part))
     return streamed.cells

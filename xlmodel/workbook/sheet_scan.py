@@ -91,27 +91,28 @@ def _attributes(raw: str) -> dict[str, str]:
     return {name: dq or sq for name, dq, sq in _ATTR_RE.findall(raw)}
 
 
-def read_plain_sheet(pkg, name: str, make_handler):
+def read_plain_sheet(pkg, name: str, make_handler, before=None):
     """The sheet's handler (:class:`xlmodel.workbook.reader._SheetHandler`), filled as the
     streaming reader would fill it; None where the part is not of the plain shape, or
-    anything about it fails (the caller then streams it, for its own result or error)."""
+    anything about it fails (the caller then streams it, for its own result or error).
+
+    ``before(chunks)``, when given, runs on the part's bytes before they are parsed (the
+    byte prescan of an oversized sheet: its error is the streaming reader's first one too).
+    """
     info = pkg.info(name)
     if info is None or info.file_size > MAX_PART:
         return None
     elements, array_cells = pkg.elements, pkg.array_cells
-    chunks: list[bytes] = []
-
-    def collect():
-        for chunk in pkg.chunks(name):
-            chunks.append(chunk)
-            yield chunk
-
     try:
-        stream_parse(pkg, name, object(), collect())  # vets the whole part, no handlers
-        data = b"".join(chunks)
-        chunks.clear()
+        chunks = list(pkg.chunks(name))  # (inflating enforces every zip limit)
+    except WorkbookError:
+        return None
+    if before is not None:
+        before(chunks)
+    try:
+        stream_parse(pkg, name, object(), chunks)  # vets the whole part, no handlers
         handler = make_handler()
-        _scan(data, handler)
+        _scan(chunks, handler)
         return handler
     except (_Decline, WorkbookError):
         # (a limit or a corrupt cell: the streaming reader, from the start, reports it)
@@ -129,7 +130,10 @@ def _utf8(data: bytes) -> bool:
     return m is None or m.group(1).lower() in (b"utf-8", b"utf8")
 
 
-def _scan(data: bytes, handler) -> None:
+def _scan(chunks: list[bytes], handler) -> None:
+    """Fill ``handler`` from the part's bytes (``chunks``, emptied: the part is held once)."""
+    data = b"".join(chunks)
+    chunks.clear()
     head = _HEAD_RE.search(data)
     if head is None or not _utf8(data):
         raise _Decline
@@ -150,7 +154,9 @@ def _scan(data: bytes, handler) -> None:
         if not seen or seen[-1] != (_SHEET_DATA, head.start()):
             raise _Decline
         parser.StartElementHandler = handler.start
-        text = data[head.end():].decode("utf-8")
+        with memoryview(data) as view:
+            text = str(view[head.end():], "utf-8")
+        del data
         end = _scan_rows(text, handler)
         parser.Parse(text[end:].encode("utf-8"), True)
     except _Decline:

@@ -108,10 +108,13 @@ _PRESCAN_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]{0,31}:)?(c|row)[\s/>]")
 _PRESCAN_TAIL = 48
 
 
-def prescan(pkg, name: str, max_cells: int, max_rows: int, max_elements: int) -> None:
+def prescan(pkg, name: str, max_cells: int, max_rows: int, max_elements: int,
+            chunks: Iterable[bytes] | None = None) -> None:
+    """Refuse a part whose raw bytes hold more cells, rows or elements than allowed
+    (``chunks``: the part's bytes, when the caller has them already)."""
     cells = rows = starts = 0
     tail = b""
-    for chunk in pkg.chunks(name):
+    for chunk in pkg.chunks(name) if chunks is None else chunks:
         buf = tail + chunk
         found = _PRESCAN_TAG_RE.findall(buf)
         old = _PRESCAN_TAG_RE.findall(tail) if tail else []
