@@ -163,3 +163,40 @@ def test_local_mode_leaves_an_iterative_native_cycle_to_its_saved_values(tmp_pat
     for mode in ("local", "full"):
         with pytest.raises(WorkbookError, match=r"circular reference through an xlmodel call"):
             harness.check(ours, mode)
+
+
+def test_the_quick_screen_never_passes_what_vetting_refuses():
+    """``_plainly_within_limits`` spares the full vetting only where the vetting would pass:
+    checked on ranges from one cell to the whole grid, with and without ``$`` and sheets."""
+    import random
+
+    from xlmodel.formula.cellrefs import column_letters
+    from xlmodel.formula.parser import vet
+    from xlmodel.formula.tokenizer import FormulaError
+    from xlmodel.harness.loading import _plainly_within_limits
+
+    rng = random.Random(3)
+    rows = [1, 2, 9, 99, 999, 9_999, 10_000, 11_949, 11_950, 65_536, 1_048_576]
+    cols = [1, 2, 26, 27, 702, 703, 16_384]
+    passed = refused = 0
+    for _ in range(3_000):
+        r1, r2 = rng.choice(rows), rng.choice(rows)
+        c1, c2 = rng.choice(cols), rng.choice(cols)
+        dollar = rng.choice(["", "$"])
+        sheet = rng.choice(["", "Inputs!", "'My sheet'!"])
+        ref = (f"{sheet}{dollar}{column_letters(c1)}{dollar}{r1}:"
+               f"{dollar}{column_letters(c2)}{dollar}{r2}")
+        shape = rng.choice(["SUM({})", "{}*2", "INDEX({},1,1)+A1", "LOG10(A1)+COUNT({})"])
+        text = shape.format(ref)
+        try:
+            vet(text)
+            ok = True
+        except FormulaError:
+            ok = False
+        if _plainly_within_limits(text):
+            assert ok, text
+            passed += 1
+        else:
+            refused += not ok
+    # both branches are taken: the quick screen passes most formulas and refuses the big ones
+    assert passed > 1_000 and refused > 100

@@ -250,35 +250,36 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
     known = _KNOWN      # functions IronCalc has (a dictionary lookup spares a call)
     covered = set()     # cells a native array formula fills: not fed as values
     for key, cell in cells.items():
-        if cell.formula is None:
+        formula = cell.formula
+        if formula is None:
             continue
         rect = parse_range(cell.array_ref) if cell.array_ref else None
-        reason = static_reason(cell.formula, bool(cell.formula.startswith("TABLE(") and rect))
+        reason = static_reason(formula, rect is not None and formula.startswith("TABLE("))
         if kept and key in kept:
             reason = kept[key]
-        if reason is not None and reason[0] == STRUCTURED_REFERENCE and tables:
-            from xlmodel.workbook.tables import expand_structured
+        if reason is not None:
+            if reason[0] == STRUCTURED_REFERENCE and tables:
+                from xlmodel.workbook.tables import expand_structured
 
-            expanded = expand_structured(cell.formula, tables, cell.row)
-            if expanded is not None:
-                reason = static_reason(expanded)
-                if reason is None:
+                expanded = expand_structured(formula, tables, cell.row)
+                if expanded is not None:
+                    reason = static_reason(expanded)
+                    if reason is None:
+                        rewritten[key] = expanded
+            if reason is not None and reason[0] == THREE_D_REFERENCE:
+                expanded = expand_three_d(rewritten.get(key, formula), list(index))
+                if expanded is not None:
                     rewritten[key] = expanded
-        if reason is not None and reason[0] == THREE_D_REFERENCE:
-            expanded = expand_three_d(rewritten.get(key, cell.formula), list(index))
-            if expanded is not None:
-                rewritten[key] = expanded
-                reason = None
-        gone = None if reason is not None else missing_sheet(
-            rewritten.get(key, cell.formula), known_sheets)
+                    reason = None
+        text = rewritten.get(key, formula) if rewritten else formula
+        gone = None if reason is not None else missing_sheet(text, known_sheets)
         if gone is not None:
             raise WorkbookError(f"{cell.sheet}!{cell.ref}: reference to missing sheet "
                                 f"{gone!r}")
         if key in ours:
             continue
-        if reason is None:
+        if reason is None and "(" in text:
             # a function IronCalc lacks is kept even where IFERROR would hide its #NAME?
-            text = rewritten.get(key, cell.formula)
             unknown = [n for n in dict.fromkeys(called_functions(text))
                        if not (known.get(n) or _known(model, n))]
             if unknown:
@@ -300,8 +301,11 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
     legacy = {}
     for key in native:
         cell = cells[key]
-        text = bound_whole_columns(
-            expand_qualified_names(rewritten.get(key, cell.formula), local_names), last_row)
+        text = rewritten.get(key, cell.formula) if rewritten else cell.formula
+        if local_names and "!" in text:
+            text = expand_qualified_names(text, local_names)
+        if ":" in text:
+            text = bound_whole_columns(text, last_row)
         if ":" in text and text != cell.formula:
             too_large = _too_large(text)
             if too_large is not None:
@@ -313,6 +317,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             legacy[(index[key[0]], key[1], key[2])] = text
     native = [k for k in native if k not in out.not_recomputed]
     readings = legacy_readings(model, list(index), legacy)
+    set_formula = model.m.update_cell_with_formula
     for key, cell in cells.items():
         if key in covered:
             continue
@@ -331,7 +336,9 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             ok = model.formula(s, cell.row, cell.col, readings[(s, cell.row, cell.col)])
         else:
             # a formula saved without dynamic-array metadata: Excel reads it as =@(...)
-            ok = model.formula(s, cell.row, cell.col, "=@(" + formula + ")")
+            # (model.formula, without its call: this runs once per formula cell)
+            ok = _accepted("formula", formula, set_formula, s, cell.row, cell.col,
+                           "=@(" + formula + ")")
         if not ok:
             out.not_recomputed[key] = (UNREADABLE, "IronCalc refused the formula")
             if cell.value is not None:
@@ -344,13 +351,21 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
     # then computed from those (rounds: a failure's dependents fail with it at first)
     current: dict | None = None  # what IronCalc holds for each native cell, while it holds
     get = model.get
+    get_value = model.m.get_cell_value  # (a number needs none of get's checks)
     for _ in range(MAX_PASSES):
         failed, roots, cycle = [], [], []
         current = {}
         for key in native:
-            value = current[key] = get(index[key[0]], key[1], key[2])
+            try:
+                value = get_value(index[key[0]], key[1], key[2])
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException:  # noqa: BLE001 - get() below reports it, in one line
+                value = None
             if type(value) is float:
+                current[key] = value
                 continue  # the common case: a number is neither a failure nor a cycle
+            value = current[key] = get(index[key[0]], key[1], key[2])
             cell = cells[key]
             if _is_engine_failure(value, cell.value):
                 failed.append(key)

@@ -124,14 +124,19 @@ def _plainly_within_limits(text: str) -> bool:
             re.compile(r"(?<=[\d.])[eE][+-]?\d{3}"),
             re.compile(r"\$?([A-Za-z]{1,3})\$?(\d{1,7}):\$?([A-Za-z]{1,3})\$?(\d{1,7})"
                        r"(?![\w.(!:$])"),
+            re.compile(r"[0-9]{5}|[A-Za-z]{3}\$?[0-9]"),
             MAX_NESTING, MAX_ARGUMENTS, MAX_REGION_CELLS))
-    long_digits, exponent, cell_range, nesting, arguments, region = _QUICK_RE
-    if len(text) > 1_000 or text.count("(") + text.count("{") > nesting or (
-            text.count(",") + text.count(";") >= arguments):
+    long_digits, exponent, cell_range, small, nesting, arguments, region = _QUICK_RE
+    size = len(text)
+    if size > 1_000:
+        return False
+    # (a formula shorter than the nesting limit can pass neither count)
+    if size > nesting and (text.count("(") + text.count("{") > nesting
+                           or text.count(",") + text.count(";") >= arguments):
         return False
     # a long number: 300 digits, or an exponent of three digits (each test only where it
     # can match: two simple patterns cost less than one with both)
-    if len(text) >= 300 and long_digits.search(text):
+    if size >= 300 and long_digits.search(text):
         return False
     if ("e" in text or "E" in text) and exponent.search(text):
         return False
@@ -141,6 +146,10 @@ def _plainly_within_limits(text: str) -> bool:
     found = cell_range.findall(text)
     if len(found) != colons:
         return False
+    if small.search(text) is None:
+        # no row number of five digits, no column of three letters: every range is within
+        # 9,999 rows by 702 columns, below the region limit (2**23 cells; a test holds it)
+        return True
     for a, r1, b, r2 in found:
         rows = abs(int(r2) - int(r1)) + 1
         cols = abs(column_number(b) - column_number(a)) + 1
@@ -149,10 +158,11 @@ def _plainly_within_limits(text: str) -> bool:
     return True
 
 
-def _array_hint(text: str) -> bool:
+def _array_hint(text: str, upper: str | None = None) -> bool:
     if "(" not in text:
         return False
-    upper = text.upper()
+    if upper is None:
+        upper = text.upper()
     return ("SEQUENCE(" in upper or "RANDARRAY(" in upper or "MAKEARRAY(" in upper
             or "MUNIT(" in upper)
 
@@ -303,7 +313,8 @@ def from_data(data: workbook.WorkbookData, mode: str = "full",
             continue  # values reach the engine through set_values
         formulas[key] = cell
         ours = False
-        if ours_re.search(text.upper()) is not None:  # _may_call_ours
+        upper = text.upper()
+        if ours_re.search(upper) is not None:  # _may_call_ours
             # (the engine parses these cells: one it cannot read is refused, _unreadable)
             names = _called_names(text)
             called.update(names)
@@ -311,7 +322,7 @@ def from_data(data: workbook.WorkbookData, mode: str = "full",
         if not ours and our_names:
             ours = _mentions(text, our_names)
         try:
-            if not _plainly_within_limits(text) or _array_hint(text):
+            if not _plainly_within_limits(text) or _array_hint(text, upper):
                 _vet(text, f"{cell.sheet}!{cell.ref}", ours)  # (the common case skips it)
             big = _mentioned(text, big_names) if big_names else None
             if big:
@@ -321,7 +332,7 @@ def from_data(data: workbook.WorkbookData, mode: str = "full",
         except RegionTooLarge as exc:
             # a native formula Excel may well have saved: it keeps its saved value
             too_large[key] = str(exc)
-        fixed = not ours and key not in too_large and _needs_fix(text)
+        fixed = not ours and key not in too_large and _needs_fix(text, upper)
         if ours:
             udf_keys.append(key)
         elif fixed:
@@ -371,7 +382,7 @@ def _text_on_python_side(formulas, cells, udf_keys, fixed_keys, too_large) -> No
             cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
 
 
-def _needs_fix(formula: str) -> bool:
+def _needs_fix(formula: str, upper: str | None = None) -> bool:
     """The formula calls a function IronCalc gets wrong (:mod:`xlmodel.harness.fixes`) and only
     functions the Python side has, so full mode computes it there."""
     if not _FIX_HINT:
@@ -382,7 +393,7 @@ def _needs_fix(formula: str) -> bool:
 
         _FIX_HINT.append(re.compile("|".join(re.escape(n + "(") for n in FIXES)))
         _FIX_HINT.append(frozenset(NATIVE_FUNCTIONS) | frozenset(FIXES))
-    if not formula or _FIX_HINT[0].search(formula.upper()) is None:
+    if not formula or _FIX_HINT[0].search(formula.upper() if upper is None else upper) is None:
         return False
     from xlmodel.harness.formula_text import called_functions
 
