@@ -284,6 +284,48 @@ def test_legacy_formulas_intersect_their_ranges_with_their_row(tmp_path):
     assert ("S", 3, 2) not in values  # nothing spilled
 
 
+def test_the_legacy_screen_gives_the_same_answer_for_every_row_number():
+    """needs_legacy_reading answers once per shape (digits replaced): the answer must be the
+    one the screen gives on the formula itself, for every formula Excel saved here and for
+    formulas whose sheet and function names hold digits."""
+    import random
+
+    formulas = [c.formula for p in sorted(EXCEL_SAVED.glob("*.xlsx"))
+                for c in workbook.read_workbook(p).formula_cells()]
+    rng = random.Random(5)
+    # (# stands for a row number)
+    parts = ["SIN(A#:A#)", "LOG10(B#:B#)", "SUM(C#:C#)", "Sheet2!A#:A#", "'Q1 2024'!B#:B#",
+             "ATAN2(A#:A#,1)", "DAYS360(A#,B#:B#)", "IF(A#>1,B#:B#,0)", "\"#:#\"", "#:#",
+             "INDEX(A#:B#,2,1)", "A#:A#*2", "MAX(Data1!A:A)", "IMLOG2(C#:C#)", "LOG10(A#)"]
+    for _ in range(2_000):
+        text = rng.choice(["{}+{}", "{}*{}", "SUM({},{})", "{}&{}", "{}"]).format(
+            rng.choice(parts), rng.choice(parts))
+        while "#" in text:
+            text = text.replace("#", str(rng.randint(1, 99_999)), 1)
+        formulas.append(text)
+    legacy = [f for f in formulas if formula_text._needs_legacy_reading(f)]
+    assert len(legacy) > 100 and len(formulas) - len(legacy) > 100  # both answers occur
+    for f in formulas:
+        assert formula_text.needs_legacy_reading(f) == formula_text._needs_legacy_reading(f), f
+
+
+def test_the_functions_of_all_formulas_at_once_include_each_formulas_own():
+    """The one-pass list of functions (which lets full mode skip the per-formula look for a
+    function IronCalc lacks) holds every function each formula calls, text constants with
+    quotes, parentheses and new lines included."""
+    formulas = [c.formula for p in sorted(EXCEL_SAVED.glob("*.xlsx"))
+                for c in workbook.read_workbook(p).formula_cells()]
+    formulas += ['IF(A1="x(",_xlfn.CONCAT("a""b(",B1),NOW())', '"unclosed&SUM(', "LEN(\"\n\")",
+                 'A1&"\nFORECAST.ETS("&ATAN2(1,2)', "_xlfn._xlws.SORT(A1:A3)"]
+    every = formula_text.any_called_functions(formulas)
+    own = set()
+    for f in formulas:
+        own.update(formula_text.called_functions(f))
+        assert set(formula_text.called_functions(f)) <= formula_text.any_called_functions([f])
+    assert own <= every and {"NOW", "CONCAT", "ATAN2", "SORT", "LEN"} <= own
+    assert len(own) > 40
+
+
 def test_a_formula_the_engine_refuses_is_false_and_a_panic_while_setting_is_one_error():
     import ironcalc
 

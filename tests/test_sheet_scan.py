@@ -261,3 +261,23 @@ def test_random_plain_sheets_read_the_same(tmp_path, monkeypatch):
         path = _sheet(tmp_path, "".join(rows))
         result = _same_both_ways(path, monkeypatch)
         assert _fast_path_used(path, monkeypatch)[0] is True, (trial, result)
+
+
+def test_cells_keep_the_frozen_dataclass_contract():
+    """Cell's faster __init__ (xlmodel/workbook/data.py) takes the same arguments, defaults
+    and keywords, and the cell stays immutable, hashable and replaceable."""
+    import dataclasses
+
+    from xlmodel.workbook.data import Cell
+
+    cell = Cell("S", "B2", 2, 2, "A1*2", 4.0)
+    assert (cell.sheet, cell.ref, cell.row, cell.col, cell.formula, cell.value,
+            cell.array_ref, cell.dynamic) == ("S", "B2", 2, 2, "A1*2", 4.0, None, False)
+    assert cell == Cell(sheet="S", ref="B2", row=2, col=2, formula="A1*2", value=4.0)
+    assert hash(cell) == hash(Cell("S", "B2", 2, 2, "A1*2", 4.0))
+    marked = dataclasses.replace(cell, dynamic=True, array_ref="B2:B3")
+    assert (marked.dynamic, marked.array_ref, marked.value) == (True, "B2:B3", 4.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cell.value = 5.0
+    with pytest.raises(TypeError):
+        Cell("S", "B2", 2, 2, "A1*2")  # value has no default

@@ -29,6 +29,7 @@ from xlmodel.harness.formula_text import (
     TOO_LARGE,
     UNKNOWN_FUNCTION,
     UNREADABLE,
+    any_called_functions,
     bound_whole_columns,
     called_functions,
     expand_qualified_names,
@@ -248,6 +249,12 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         cells = {(c.sheet, c.row, c.col): c for c in data.iter_cells()}
     native = []         # formula cells IronCalc computes
     known = _KNOWN      # functions IronCalc has (a dictionary lookup spares a call)
+    # where IronCalc has every function any formula may call, no formula needs its own look
+    # (not where that would mean probing many names: those may be words in text constants)
+    candidates = any_called_functions(c.formula for c in cells.values()
+                                      if c.formula is not None)
+    every_known = sum(n not in known for n in candidates) <= 64 and all(
+        known.get(n) or _known(model, n) for n in candidates)
     covered = set()     # cells a native array formula fills: not fed as values
     for key, cell in cells.items():
         formula = cell.formula
@@ -278,7 +285,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
                                 f"{gone!r}")
         if key in ours:
             continue
-        if reason is None and "(" in text:
+        if reason is None and "(" in text and not (every_known and text is formula):
             # a function IronCalc lacks is kept even where IFERROR would hide its #NAME?
             unknown = [n for n in dict.fromkeys(called_functions(text))
                        if not (known.get(n) or _known(model, n))]

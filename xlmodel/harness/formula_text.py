@@ -43,18 +43,26 @@ def called_names(formula: str) -> list[str]:
     return _CALL_RE.findall(text)
 
 
+def _function_name(raw: str) -> str:
+    name = raw.upper()
+    if name[0] == "_":  # every prefix starts with an underscore
+        for prefix in _PREFIXES:
+            if name.startswith(prefix):
+                return name[len(prefix):]
+    return name
+
+
 def called_functions(formula: str) -> list[str]:
     """Function names a formula calls, upper case, without ``_xlfn.``-style prefixes."""
-    names = []
-    for raw in called_names(formula):
-        name = raw.upper()
-        if name[0] == "_":  # every prefix starts with an underscore
-            for prefix in _PREFIXES:
-                if name.startswith(prefix):
-                    name = name[len(prefix):]
-                    break
-        names.append(name)
-    return names
+    return [_function_name(raw) for raw in called_names(formula)]
+
+
+def any_called_functions(formulas) -> set[str]:
+    """Every function name any of ``formulas`` may call, as :func:`called_functions` gives
+    them, in one pass over all the texts: a superset (a name followed by "(" inside a text
+    constant counts too), so that a name missing from it is called by none of them."""
+    joined = "\n".join(f for f in formulas if "(" in f)  # (no name runs across a new line)
+    return {_function_name(raw) for raw in set(_CALL_RE.findall(joined))}
 
 
 def missing_sheet(formula: str, sheets) -> str | None:
@@ -236,12 +244,30 @@ _RANGE_RE = re.compile(
     r"(?:(?:'(?:[^']|'')+'|[A-Za-z_][\w.]*)!)?\$?[A-Za-z]{1,3}\$?\d*:\$?[A-Za-z]{1,3}\$?\d*")
 
 
+_DIGITS_RE = re.compile(r"[0-9]+")
+_LEGACY: dict[str, bool] = {}  # formula shape -> needs_legacy_reading
+_LEGACY_SHAPES = 4_096
+
+
 def needs_legacy_reading(formula: str) -> bool:
     """A formula saved without dynamic-array metadata that ``=@(...)`` would not read as Excel
     does: a range where one value is expected (``=SIN(A1:A3)``, ``=A1:A3*2``), which Excel
     intersects with the formula's own row or column."""
     if ":" not in formula:
         return False
+    # The answer does not depend on the digits: the ranges match with any row numbers, and
+    # no function of _RANGE_ARG_FUNCTIONS has a digit in its name. A column filled with one
+    # formula is one shape ("SUM(B0:D0)"), answered once.
+    shape = _DIGITS_RE.sub("0", formula)
+    known = _LEGACY.get(shape)
+    if known is None:
+        known = _needs_legacy_reading(shape)
+        if len(_LEGACY) < _LEGACY_SHAPES:
+            _LEGACY[shape] = known
+    return known
+
+
+def _needs_legacy_reading(formula: str) -> bool:
     text = _STRING_RE.sub('""', formula) if '"' in formula else formula
     upper = text.upper()
     if "IF(" in upper or "CHOOSE(" in upper or "IFERROR(" in upper:
