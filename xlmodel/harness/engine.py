@@ -248,11 +248,12 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
     if cells is None:
         cells = {(c.sheet, c.row, c.col): c for c in data.iter_cells()}
     native = []         # formula cells IronCalc computes
+    grid = []           # of them, the array formulas (a range of cells, or a spill)
     known = _KNOWN      # functions IronCalc has (a dictionary lookup spares a call)
     # where IronCalc has every function any formula may call, no formula needs its own look
     # (not where that would mean probing many names: those may be words in text constants)
-    candidates = any_called_functions(c.formula for c in cells.values()
-                                      if c.formula is not None)
+    candidates = any_called_functions(c.formula for k, c in cells.items()
+                                      if c.formula is not None and k not in ours)
     every_known = sum(n not in known for n in candidates) <= 64 and all(
         known.get(n) or _known(model, n) for n in candidates)
     covered = set()     # cells a native array formula fills: not fed as values
@@ -295,6 +296,8 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             out.not_recomputed[key] = reason
             continue
         native.append(key)
+        if cell.array_ref or cell.dynamic:
+            grid.append(key)
         if rect is not None:
             for r in range(rect[0], rect[2] + 1):
                 for c in range(rect[1], rect[3] + 1):
@@ -409,13 +412,15 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
         out.ours = _settle(model, python_cells, cells, out)
 
     # results
-    dynamic = [k for k in native if cells[k].dynamic]
+    # the array formulas still computed (native less what cannot be recomputed)
+    grid = [k for k in grid if k not in out.not_recomputed]
+    dynamic = [k for k in grid if cells[k].dynamic]
     extents = _spill_extents(model, dynamic) if dynamic else {}
     # the values read above still hold where nothing was recalculated since
     reuse = current is not None and out.passes == read_at and not dynamic
     if reuse:
-        out.values = current
-    for key in native:
+        out.values = current  # and only the grids remain to be read
+    for key in grid if reuse else native:
         cell = cells[key]
         s = index[key[0]]
         if cell.array_ref and not cell.dynamic:
