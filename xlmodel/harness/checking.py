@@ -128,6 +128,7 @@ def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
         _spill_bounds(rec.spills, max_cells)
         _failed(wb, rec.ours)
         _unreadable(wb, wb.udf_keys, names=False)
+        rec.values = values = None  # every value is in results now (memory for the report)
     else:
         # the cells our calls read, through any chain of formulas: a cycle through our
         # calls, or a reference to a missing sheet, is refused

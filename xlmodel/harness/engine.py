@@ -354,6 +354,7 @@ def recalculate(data, python_cells: PythonCells | None = None, *,
             if cell.value is not None:
                 model.put(s, cell.row, cell.col, cell.value)
     native = [k for k in native if k not in out.not_recomputed]
+    del texts, legacy, readings  # (IronCalc holds the formulas now)
     model.evaluate()
     out.passes = 1
 
