@@ -10,6 +10,7 @@ the fast path never ran.
 from __future__ import annotations
 
 import random
+import re
 import zipfile
 from pathlib import Path
 
@@ -281,3 +282,43 @@ def test_cells_keep_the_frozen_dataclass_contract():
         cell.value = 5.0
     with pytest.raises(TypeError):
         Cell("S", "B2", 2, 2, "A1*2")  # value has no default
+
+
+def test_the_cheap_count_never_skips_a_prescan_that_would_refuse(tmp_path):
+    """``surely_within`` lets the fast path skip the byte prescan only where the prescan
+    would pass: checked on sheets of prefixed and plain tags, split across chunks, with
+    limits around their true counts."""
+    from xlmodel.workbook.package import Package
+    from xlmodel.workbook.xmlparse import prescan, surely_within
+
+    rng = random.Random(11)
+    pieces = ['<row r="1">', "</row>", '<c r="A1">', "<c/>", "<x:c>", "</x:c>", "<x:c/>",
+              "<x:c/>", "<x:row/>", "<x:row>", "<v>1</v>", "<f>A1:c2</f>", "<cols/>",
+              "<!-- <c> -->", " ", "\n"]
+    path = package(tmp_path / "p.xlsx", {"S": ""})
+    skipped = refused = 0
+    for _ in range(600):
+        body = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 2_000)))
+        data = f'<worksheet xmlns="{NS}" xmlns:x="{NS}"><sheetData>{body}</sheetData>' \
+               "</worksheet>"
+        raw = data.encode()
+        # limits just around the true counts plus the margin, one quantity at a time
+        true = (len(re.findall(rb"<(?:x:)?c[\s/>]", raw)),
+                len(re.findall(rb"<(?:x:)?row[\s/>]", raw)), raw.count(b"<") - raw.count(b"</"))
+        limits = [1 << 30] * 3
+        which = rng.randrange(3)
+        limits[which] = max(true[which] + rng.randint(-80, 200), 0)
+        cells, rows, starts = limits
+        size = rng.choice([7, 64, 1 << 20])  # chunk edges anywhere
+        chunks = [raw[i:i + size] for i in range(0, len(raw), size)]
+        with Package(str(path), reader.Limits(10, 10, 1 << 30, 200.0, 1 << 30)) as pkg:
+            try:
+                prescan(pkg, "S", cells, rows, starts, chunks)
+                passes = True
+            except WorkbookError:
+                passes = False
+        if surely_within(raw, cells, rows, starts):
+            assert passes, (cells, rows, starts, body)
+            skipped += 1
+        refused += not passes
+    assert skipped > 50 and refused > 50

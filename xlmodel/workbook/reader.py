@@ -37,7 +37,7 @@ from xlmodel.workbook.structure import (
     read_defined_names,
     read_structure,
 )
-from xlmodel.workbook.xmlparse import prescan, stream_parse
+from xlmodel.workbook.xmlparse import prescan, stream_parse, surely_within
 
 #: Read plain worksheets with one scan of their cells (:mod:`xlmodel.workbook.sheet_scan`),
 #: with the same result as streaming them; False streams every sheet (the tests compare).
@@ -351,8 +351,10 @@ def _read_sheet(pkg: Package, sheet: SheetInfo, strings, meta, cells_left: int) 
     oversized = info.file_size // 4 > min(cells_left, limits.max_rows, elements_left)
     scanned = []
 
-    def counted(chunks=None) -> None:
-        prescan(pkg, sheet.part, cells_left, limits.max_rows, elements_left, chunks)
+    def counted(data: bytes | None = None) -> None:
+        if data is None or not surely_within(data, cells_left, limits.max_rows, elements_left):
+            prescan(pkg, sheet.part, cells_left, limits.max_rows, elements_left,
+                    None if data is None else [data])
         scanned.append(True)
 
     def handler() -> _SheetHandler:

@@ -31,6 +31,7 @@ import re
 from xlmodel.errors import WorkbookError
 from xlmodel.formula.cellrefs import MAX_COL, MAX_ROW, cell_position, make_ref
 from xlmodel.workbook.data import Cell
+from xlmodel.workbook.limits import CHUNK
 from xlmodel.workbook.structure import NS_MAIN
 from xlmodel.workbook.xmlparse import hardened_parser, stream_parse
 
@@ -96,7 +97,7 @@ def read_plain_sheet(pkg, name: str, make_handler, before=None):
     streaming reader would fill it; None where the part is not of the plain shape, or
     anything about it fails (the caller then streams it, for its own result or error).
 
-    ``before(chunks)``, when given, runs on the part's bytes before they are parsed (the
+    ``before(data)``, when given, runs on the part's bytes before they are parsed (the
     byte prescan of an oversized sheet: its error is the streaming reader's first one too).
     """
     info = pkg.info(name)
@@ -104,15 +105,19 @@ def read_plain_sheet(pkg, name: str, make_handler, before=None):
         return None
     elements, array_cells = pkg.elements, pkg.array_cells
     try:
-        chunks = list(pkg.chunks(name))  # (inflating enforces every zip limit)
+        held = [b"".join(pkg.chunks(name))]  # (inflating enforces every zip limit)
     except WorkbookError:
         return None
     if before is not None:
-        before(chunks)
+        before(held[0])
     try:
-        stream_parse(pkg, name, object(), chunks)  # vets the whole part, no handlers
+        # vets the whole part, no handlers (in the chunks the token bound is counted over)
+        data = held[0]
+        stream_parse(pkg, name, object(),
+                     (data[i:i + CHUNK] for i in range(0, max(len(data), 1), CHUNK)))
+        del data
         handler = make_handler()
-        _scan(chunks, handler)
+        _scan(held, handler)
         return handler
     except (_Decline, WorkbookError):
         # (a limit or a corrupt cell: the streaming reader, from the start, reports it)
@@ -130,10 +135,9 @@ def _utf8(data: bytes) -> bool:
     return m is None or m.group(1).lower() in (b"utf-8", b"utf8")
 
 
-def _scan(chunks: list[bytes], handler) -> None:
-    """Fill ``handler`` from the part's bytes (``chunks``, emptied: the part is held once)."""
-    data = b"".join(chunks)
-    chunks.clear()
+def _scan(held: list[bytes], handler) -> None:
+    """Fill ``handler`` from the part's bytes (``held``, emptied: the part is held once)."""
+    data = held.pop()
     head = _HEAD_RE.search(data)
     if head is None or not _utf8(data):
         raise _Decline

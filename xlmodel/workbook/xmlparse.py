@@ -128,3 +128,13 @@ def prescan(pkg, name: str, max_cells: int, max_rows: int, max_elements: int,
         if starts > max_elements:
             pkg.fail(f"too many XML elements: more than {max_elements} in {name}")
         tail = buf[-_PRESCAN_TAIL:]
+
+
+def surely_within(data: bytes, max_cells: int, max_rows: int, max_elements: int) -> bool:
+    """True when plain byte counts show that :func:`prescan` would pass on ``data``: every
+    tag it counts as a cell holds ``<c`` or ``:c``, every row ``row``, and its element count
+    is this one (a margin covers the edges of its chunks)."""
+    margin = 64
+    return (data.count(b"<c") + data.count(b":c") <= max_cells - margin
+            and data.count(b"row") <= max_rows - margin
+            and data.count(b"<") - data.count(b"</") <= max_elements - margin)
