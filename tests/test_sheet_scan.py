@@ -322,3 +322,14 @@ def test_the_cheap_count_never_skips_a_prescan_that_would_refuse(tmp_path):
             skipped += 1
         refused += not passes
     assert skipped > 50 and refused > 50
+
+
+def test_an_oversized_sheet_names_the_first_limit_the_stream_passes(tmp_path, monkeypatch):
+    """The prescan counts chunk by chunk: with the rows past their limit in the first MiB and
+    the cells past theirs after it, both paths name the rows (the fast path prescans the
+    bytes it holds in the same chunks)."""
+    pad = "<a>" + "y" * 200 + "</a>"
+    body = "<row/>" * 1_001 + pad * 6_000 + '<row r="5000">' + "<c/>" * 1_001 + "</row>"
+    path = _sheet(tmp_path, body)
+    result = _same_both_ways(path, monkeypatch, max_cells=1_000, max_rows=1_000)
+    assert result[0] == "error" and "too many rows" in result[1]

@@ -24,7 +24,7 @@ from xlmodel.formula.cellrefs import (
     translate_formula,
 )
 from xlmodel.workbook.data import Cell, SheetInfo, WorkbookData
-from xlmodel.workbook.limits import Limits, MiB
+from xlmodel.workbook.limits import CHUNK, Limits, MiB
 from xlmodel.workbook.package import Package, guard, local_name
 from xlmodel.workbook.sheet_scan import read_plain_sheet
 from xlmodel.workbook.structure import (
@@ -353,8 +353,10 @@ def _read_sheet(pkg: Package, sheet: SheetInfo, strings, meta, cells_left: int) 
 
     def counted(data: bytes | None = None) -> None:
         if data is None or not surely_within(data, cells_left, limits.max_rows, elements_left):
+            # (in the chunks the zip gives, so that the first limit passed is the same)
             prescan(pkg, sheet.part, cells_left, limits.max_rows, elements_left,
-                    None if data is None else [data])
+                    None if data is None else (data[i:i + CHUNK]
+                                               for i in range(0, len(data), CHUNK)))
         scanned.append(True)
 
     def handler() -> _SheetHandler:
