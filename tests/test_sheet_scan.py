@@ -333,3 +333,25 @@ def test_an_oversized_sheet_names_the_first_limit_the_stream_passes(tmp_path, mo
     path = _sheet(tmp_path, body)
     result = _same_both_ways(path, monkeypatch, max_cells=1_000, max_rows=1_000)
     assert result[0] == "error" and "too many rows" in result[1]
+
+
+def test_a_bad_crc_after_a_corrupt_cell_gives_the_streaming_error(tmp_path, monkeypatch):
+    """The fast path inflates the whole part before reading it; a CRC error at its end must
+    not hide the corrupt cell the streaming reader meets first (found in review)."""
+    body = '<row r="x"><c r="A1"><v>1</v></c></row>' + "<row><c><v>1</v></c></row>" * 60_000
+    path = _sheet(tmp_path, body)
+    with zipfile.ZipFile(path) as zf:
+        members = {i: zf.read(i) for i in zf.namelist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    raw = bytearray(path.read_bytes())
+    sheet = members["xl/worksheets/sheet1.xml"]
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    at = start + sheet.index(b"<v>1</v>", int(1.2 * (1 << 20))) + 3
+    raw[at] = ord("2")  # one digit changed 1.2 MiB in: only the CRC tells
+    path.write_bytes(bytes(raw))
+    result = _same_both_ways(path, monkeypatch)
+    assert result[0] == "error" and "bad row number" in result[1]

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import math
 import re
+import zipfile
+import zlib
 
 from xlmodel.errors import WorkbookError
 from xlmodel.formula.cellrefs import MAX_COL, MAX_ROW, cell_position, make_ref
@@ -106,7 +108,9 @@ def read_plain_sheet(pkg, name: str, make_handler, before=None):
     elements, array_cells = pkg.elements, pkg.array_cells
     try:
         held = [b"".join(pkg.chunks(name))]  # (inflating enforces every zip limit)
-    except WorkbookError:
+    except (WorkbookError, zipfile.BadZipFile, zlib.error, EOFError):
+        # a limit, a corrupt stream or a bad CRC: the streaming reader, which may meet a
+        # corrupt cell before the end of the part, gives its own first error
         return None
     if before is not None:
         before(held[0])
