@@ -355,3 +355,12 @@ def test_a_bad_crc_after_a_corrupt_cell_gives_the_streaming_error(tmp_path, monk
     path.write_bytes(bytes(raw))
     result = _same_both_ways(path, monkeypatch)
     assert result[0] == "error" and "bad row number" in result[1]
+
+
+def test_the_tail_sees_what_the_last_cell_left_open(tmp_path, monkeypatch):
+    """The streaming handler still holds the last cell's inline string when the part's tail
+    is read: a <t> and a <v> there then refuse the file, both ways (found in review)."""
+    path = _sheet(tmp_path, '<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>',
+                  tail='<extLst><t><c r="B1"><v>1</v></c></t></extLst>')
+    result = _same_both_ways(path, monkeypatch)
+    assert result[0] == "error" and "inside the text" in result[1]

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import math
 import re
-import zipfile
-import zlib
 
 from xlmodel.errors import WorkbookError
 from xlmodel.formula.cellrefs import MAX_COL, MAX_ROW, cell_position, make_ref
@@ -86,8 +84,13 @@ def _entity(m: re.Match) -> str:
 
 def _text(raw: str) -> str:
     # what expat delivers for the text: the five entities and character references
-    # replaced (the unvalidated part's other "&" would not have parsed)
-    return _ENTITY_RE.sub(_entity, raw) if "&" in raw else raw
+    # replaced (the vetted part has no other "&"); the named ones without a call each
+    if "&" not in raw:
+        return raw
+    if "&#" in raw:
+        return _ENTITY_RE.sub(_entity, raw)
+    return raw.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace(
+        "&apos;", "'").replace("&amp;", "&")
 
 
 def _attributes(raw: str) -> dict[str, str]:
@@ -108,7 +111,7 @@ def read_plain_sheet(pkg, name: str, make_handler, before=None):
     elements, array_cells = pkg.elements, pkg.array_cells
     try:
         held = [b"".join(pkg.chunks(name))]  # (inflating enforces every zip limit)
-    except (WorkbookError, zipfile.BadZipFile, zlib.error, EOFError):
+    except Exception:  # noqa: BLE001
         # a limit, a corrupt stream or a bad CRC: the streaming reader, which may meet a
         # corrupt cell before the end of the part, gives its own first error
         return None
@@ -193,7 +196,7 @@ def _scan_rows(text: str, h) -> int:
     columns: dict[str, int] = {}
     kinds: dict[str, str | None | bool] = {}  # other attributes -> the type, False: others
     inf, isfinite, position_of = math.inf, math.isfinite, cell_position
-    pos = 0
+    pos, last = 0, None
     for m in _TOKEN_RE.finditer(text, 0, end):
         if m.start() != pos:
             break
@@ -201,6 +204,7 @@ def _scan_rows(text: str, h) -> int:
         (letters, digits, c_attrs, f_attrs, f_text, v_el, v_number, v_text, is_el, t_text,
          r_attrs, _) = m.groups()
         if c_attrs is not None:  # a cell
+            last = m
             count += 1
             if count > budget:
                 raise _Decline
@@ -240,7 +244,7 @@ def _scan_rows(text: str, h) -> int:
             if attrs is None and not f_attrs and is_el is None and (kind is None or kind == "n"):
                 # the common cell: a plain formula or none, a number or none
                 if f_text:
-                    formula = _ENTITY_RE.sub(_entity, f_text) if "&" in f_text else f_text
+                    formula = _text(f_text)
                 else:
                     formula = None
                 if v_number is not None:
@@ -248,7 +252,7 @@ def _scan_rows(text: str, h) -> int:
                     if not isfinite(value):
                         raise _Decline
                 elif v_text and v_text.strip():
-                    v = _ENTITY_RE.sub(_entity, v_text) if "&" in v_text else v_text
+                    v = _text(v_text)
                     value = float(v) if number(v) else inf
                     if not isfinite(value):
                         raise _Decline
@@ -282,7 +286,13 @@ def _scan_rows(text: str, h) -> int:
         raise _Decline  # another shape
     pkg.elements = elements
     h.count, h.rows, h.row, h.col, h.row_given = count, rows, row, col, row_given
-    h.f_attrs = h.f_text = h.v_text = h.inline = None
+    if last is not None:
+        # what the streaming handler still holds of the last cell (the part's tail reads it)
+        _, _, _, f_attrs, f_text, v_el, v_number, v_text, is_el, t_text, _, _ = last.groups()
+        h.f_attrs = None if f_attrs is None else _attributes(f_attrs)
+        h.f_text = None if f_attrs is None else _text(f_text or "")
+        h.v_text = None if v_el is None else _text(v_number or v_text or "")
+        h.inline = None if is_el is None else [_text(t_text or "")]
     return pos
 
 
