@@ -75,3 +75,113 @@ def test_errors_as_excel_gives_them(call, args, code):
 
 def test_an_error_argument_is_the_result():
     assert FIXES["DEC2BIN"](ExcelError("#DIV/0!")) == ExcelError("#DIV/0!")
+
+
+# --- VDB -------------------------------------------------------------------------------------
+
+VDB_BOOK = EXCEL_SAVED / "VDB.xlsx"
+
+
+@pytest.fixture(scope="module")
+def vdb_book():
+    if not VDB_BOOK.exists():
+        pytest.skip("the Excel-saved workbooks are not beside this checkout")
+    return VDB_BOOK
+
+
+def test_every_vdb_cell_excel_computed_is_reproduced(vdb_book):
+    """VDB.xlsx: 128 formula cells, 40 of them VDB (fractional periods among them), each with
+    the value Excel cached."""
+    report = harness.check(vdb_book, "full")
+    assert report.ok, harness.format_report(report, limit=10)
+    assert report.checked == 128
+    data = workbook.read_workbook(vdb_book)
+    assert sum("VDB(" in c.formula for c in data.formula_cells()) == 40
+
+
+def test_ironcalc_alone_prorates_fractional_periods_otherwise(vdb_book):
+    data = workbook.read_workbook(vdb_book)
+    values = engine.recalculate(data).values
+    wrong = [c.ref for c in data.formula_cells()
+             if not harness.same(c.value, values.get((c.sheet, c.row, c.col)))]
+    assert sum("VDB(" in data.cell("Sheet1", ref).formula for ref in wrong) >= 10
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    # the examples of Excel's documentation and ECMA-376 (to the cent)
+    ((2400.0, 300.0, 3650.0, 0.0, 1.0), 1.32),
+    ((2400.0, 300.0, 120.0, 0.0, 1.0), 40.00),
+    ((2400.0, 300.0, 10.0, 0.0, 1.0), 480.00),
+    ((2400.0, 300.0, 120.0, 6.0, 18.0), 396.31),
+    ((2400.0, 300.0, 10.0, 0.0, 0.875, 1.5), 315.00),
+])
+def test_vdb_published_examples(args, expected):
+    assert FIXES["VDB"](*args) == pytest.approx(expected, abs=0.005)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    # 1000 at 20 % a period: 200, 160, 128, 102.4 ...
+    ((1000.0, 100.0, 10.0, 3.0, 3.5), 0.5 * 102.4),           # half of the fourth period
+    # a fractional start moves the grid: [0, 0.3] takes 60, then [0.3, 1.3] takes 188,
+    # of which 0.3 falls before 0.6
+    ((1000.0, 100.0, 10.0, 0.3, 0.6), 0.3 * 188.0),
+    # straight line takes over: 1000 -> 100 in 2 periods at factor 5, 450 a period
+    ((1000.0, 100.0, 2.0, 0.0, 2.0, 5.0), 900.0),
+    ((1000.0, 100.0, 2.0, 0.0, 2.0, 5.0, True), 900.0),       # capped at salvage
+    # no switch: 1000 * (1 - 0.8 ** 10) after 10 periods
+    ((1000.0, 100.0, 10.0, 0.0, 10.0, 2.0, True), 1000.0 * (1 - 0.8 ** 10)),
+    # the last step ends at life (the rule that gives Excel's 13.5-14 cells, where the
+    # straight line ends at life): 200, 160, then min(0.2 * 640 * 0.5, 640 - 600) = 40
+    ((1000.0, 600.0, 2.5, 0.0, 2.5, 0.5, True), 400.0),
+    ((1000.0, 1100.0, 10.0, 0.0, 1.0), 0.0),                 # salvage above cost
+    ((None, 0.0, 10.0, 0.0, 1.0), 0.0),                      # a blank cost is 0
+    (("1000", 100.0, 10.0, 0.0, 1.0), 200.0),                # text read as a number
+    ((1000.0, 100.0, 10.0, 0.0, 0.0), 0.0),
+])
+def test_vdb_worked_by_hand(args, expected):
+    assert FIXES["VDB"](*args) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(("args", "code", "named"), [
+    ((-1.0, 0.0, 10.0, 0.0, 1.0), "#NUM!", "cost"),
+    ((1000.0, -1.0, 10.0, 0.0, 1.0), "#NUM!", "salvage"),
+    ((1000.0, 0.0, 0.0, 0.0, 0.0), "#NUM!", "life"),
+    ((1000.0, 0.0, 10.0, -1.0, 1.0), "#NUM!", "start_period"),
+    ((1000.0, 0.0, 10.0, 2.0, 1.0), "#NUM!", "end_period"),
+    ((1000.0, 0.0, 10.0, 0.0, 11.0), "#NUM!", "end_period"),
+    ((1000.0, 0.0, 10.0, 0.0, 1.0, 0.0), "#NUM!", "factor"),
+    (("x", 0.0, 10.0, 0.0, 1.0), "#VALUE!", "cost"),
+    ((1000.0, 0.0, 1e9, 0.0, 1e9), "#NUM!", "periods"),       # bounded: never a hang
+])
+def test_vdb_errors_name_the_argument(args, code, named):
+    result = FIXES["VDB"](*args)
+    assert isinstance(result, ExcelError) and result.code == code, result
+    assert "VDB" in result.message and named in result.message
+
+
+def test_vdb_an_error_argument_is_the_result():
+    assert FIXES["VDB"](1.0, ExcelError("#REF!"), 1.0, 0.0, 1.0) == ExcelError("#REF!")
+
+
+def test_vdb_agrees_with_ironcalc_on_whole_periods(tmp_path):
+    """On whole periods both follow the ordinary rule: a second implementation."""
+    import itertools
+
+    import openpyxl
+
+    cases = [(c, s, life, a, b, f, ns)
+             for c, s in ((1000.0, 100.0), (2400.0, 300.0), (50.0, 0.0))
+             for life in (3.0, 7.0, 12.0)
+             for a, b in itertools.combinations(range(int(life) + 1), 2)
+             for f, ns in ((2.0, False), (1.5, False), (1.5, True), (3.0, True))][::7]
+    assert len(cases) > 100
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row, args in enumerate(cases, 1):
+        sheet.cell(row, 1, "=VDB(" + ",".join(
+            str(x).upper() if isinstance(x, bool) else repr(x) for x in args) + ")")
+    path = tmp_path / "vdb.xlsx"
+    book.save(path)
+    values = engine.recalculate(workbook.read_workbook(path)).values
+    for row, args in enumerate(cases, 1):
+        assert FIXES["VDB"](*args) == pytest.approx(values[("Sheet", row, 1)], rel=1e-9), args
