@@ -364,3 +364,69 @@ def test_the_tail_sees_what_the_last_cell_left_open(tmp_path, monkeypatch):
                   tail='<extLst><t><c r="B1"><v>1</v></c></t></extLst>')
     result = _same_both_ways(path, monkeypatch)
     assert result[0] == "error" and "inside the text" in result[1]
+
+
+NESTED = {
+    "a run inside a value": ('<row r="1"><c r="A1"><v>1<t>x</t></v></c></row>',
+                             "A1: <t> inside the text"),
+    "an inline string inside a formula": (
+        '<row r="1"><c r="A1"><f>A1<is><t>x</t></is></f></c></row>', "A1: <is> inside the text"),
+    "a cell inside a formula": ('<row r="1"><c r="A1"><f>A1<c/></f></c></row>',
+                                "A1: <c> inside the text"),
+    "a cell inside a cell": ('<row r="1"><c r="A1"><c r="B1"><v>1</v></c></c></row>',
+                             "A1: a cell inside another cell"),
+    "a row inside a cell": ('<row r="1"><c r="A1"><row r="2"/></c></row>',
+                            "A1: a row inside a cell"),
+    "rich text inside a value": ('<row r="1"><c r="A1"><v><r><t>1</t></r></v></c></row>',
+                                 "A1: <r> inside the text"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NESTED))
+def test_misplaced_elements_are_refused_with_a_reason(name, tmp_path, monkeypatch):
+    """Elements where the schema has none (found in review: these were internal errors)."""
+    body, reason = NESTED[name]
+    result = _same_both_ways(_sheet(tmp_path, body), monkeypatch)
+    assert result[0] == "error" and reason in result[1], result
+
+
+def test_the_element_count_holds_across_a_split_end_tag():
+    """A chunk that ends in ``<`` of an end tag: the prescan counts it once the next chunk
+    shows the ``/``, so a part exactly at the element limit passes wherever it is cut
+    (found in review: it was refused when the cut fell inside ``</``)."""
+    from xlmodel.workbook import xmlparse
+
+    class Pkg:
+        def fail(self, message):
+            raise WorkbookError(message)
+
+    data = b"<a>" + b"<b></b>" * 5 + b"</a>"
+    elements = data.count(b"<") - data.count(b"</")
+    for cut in range(1, len(data)):
+        chunks = [data[:cut], data[cut:]]
+        xmlparse.prescan(Pkg(), "part", 10, 10, elements, chunks=chunks)
+        with pytest.raises(WorkbookError, match="too many XML elements"):
+            xmlparse.prescan(Pkg(), "part", 10, 10, elements - 1, chunks=chunks)
+
+
+def test_a_corrupt_lzma_member_is_one_line(tmp_path):
+    """A corrupt LZMA-compressed part: one line naming the file, as for a deflated one."""
+    path = _sheet(tmp_path, '<row r="1"><c r="A1"><v>1</v></c></row>' * 1)
+    with zipfile.ZipFile(path) as zf:
+        members = {i: zf.read(i) for i in zf.namelist()}
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, content in members.items():
+            zf.writestr(name, content, zipfile.ZIP_LZMA if "sheet1" in name else
+                        zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    raw = bytearray(path.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for at in range(start + 9, start + info.compress_size - 2):
+        raw[at] ^= 0x5A  # the LZMA stream garbled past its header
+    path.write_bytes(bytes(raw))
+    with pytest.raises(WorkbookError) as caught:
+        reader.read_workbook(path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(path)), message
+    assert "internal" not in message

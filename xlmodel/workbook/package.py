@@ -9,6 +9,7 @@ while decompressing), and :func:`guard` turns any low-level failure into one
 from __future__ import annotations
 
 import contextlib
+import lzma
 import os
 import posixpath
 import stat
@@ -260,7 +261,7 @@ def guard(path: str) -> Iterator[None]:
         raise WorkbookError(message) from None
     except zipfile.BadZipFile as exc:
         raise WorkbookError(f"{path}: corrupt zip ({one_line(exc)})") from None
-    except (zlib.error, EOFError, struct.error) as exc:
+    except (zlib.error, lzma.LZMAError, EOFError, struct.error) as exc:
         raise WorkbookError(f"{path}: corrupt or truncated zip ({one_line(exc)})") from None
     except NotImplementedError as exc:
         raise WorkbookError(f"{path}: unsupported zip feature ({one_line(exc)})") from None

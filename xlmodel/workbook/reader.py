@@ -140,7 +140,12 @@ class _SheetHandler:
         pkg.elements += 1
         if pkg.elements > pkg.max_elements:
             pkg.fail(f"too many XML elements: more than {pkg.limits.max_elements}")
+        if self.text is not None:  # <v>, <f> and <t> hold text only: a corrupt sheet
+            self.fail(f"{self.cell[2] + ': ' if self.cell else ''}<{local_name(tag)}> inside "
+                      "the text of another element")
         if tag == _C:
+            if self.cell is not None:
+                self.fail(f"{self.cell[2]}: a cell inside another cell")
             self.count += 1
             if self.count > self.cell_budget:
                 pkg.fail(f"too many cells: more than {pkg.limits.max_cells}")
@@ -169,13 +174,12 @@ class _SheetHandler:
                 self.fail(f"<{local_name(tag)}> outside a cell")
             if (self.v_text if tag == _V else self.f_attrs) is not None:
                 self.fail(f"{self.cell[2]}: two <{local_name(tag)}> elements in one cell")
-            if self.text is not None:  # <v> inside <f>, <v> or <t>: a corrupt sheet
-                self.fail(f"{self.cell[2]}: <{local_name(tag)}> inside the text of another "
-                          "element")
             self.text = []
             if tag == _F:
                 self.f_attrs = attrs
         elif tag == _ROW:
+            if self.cell is not None:
+                self.fail(f"{self.cell[2]}: a row inside a cell")
             self.rows += 1
             if self.rows > self.max_rows:
                 pkg.fail(f"too many rows: more than {self.max_rows} in sheet {self.sheet!r}")

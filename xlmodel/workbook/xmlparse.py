@@ -108,6 +108,12 @@ _PRESCAN_TAG_RE = re.compile(rb"<(?:[A-Za-z_][\w.\-]{0,31}:)?(c|row)[\s/>]")
 _PRESCAN_TAIL = 48
 
 
+def _starts(buf: bytes) -> int:
+    """Start tags (and other markup) begun in ``buf``: a ``<`` not followed by ``/``; a ``<``
+    at the very end waits for the next chunk, which may begin with ``/``."""
+    return buf.count(b"<") - buf.count(b"</") - buf.endswith(b"<")
+
+
 def prescan(pkg, name: str, max_cells: int, max_rows: int, max_elements: int,
             chunks: Iterable[bytes] | None = None) -> None:
     """Refuse a part whose raw bytes hold more cells, rows or elements than allowed
@@ -120,7 +126,7 @@ def prescan(pkg, name: str, max_cells: int, max_rows: int, max_elements: int,
         old = _PRESCAN_TAG_RE.findall(tail) if tail else []
         cells += found.count(b"c") - old.count(b"c")
         rows += found.count(b"row") - old.count(b"row")
-        starts += (buf.count(b"<") - buf.count(b"</")) - (tail.count(b"<") - tail.count(b"</"))
+        starts += _starts(buf) - _starts(tail)
         if cells > max_cells:
             pkg.fail(f"too many cells: more than {max_cells} in {name}")
         if rows > max_rows:
