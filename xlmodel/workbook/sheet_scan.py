@@ -68,6 +68,8 @@ _TOKEN_RE = re.compile(
 )
 _ATTR_RE = re.compile(_S + r"++([\w:.\-]++)" + _S + r"*+=" + _S + r"*+(?:\"([^\"]*+)\"|'([^']*+)')")
 _ENTITY_RE = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
+MAX_TAIL = 4 << 20  # bytes after the rows; past it the part is streamed
+_MAX_CHAR_REFS = 64  # in one text; past it the part is streamed (a call each is slow)
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
@@ -88,6 +90,8 @@ def _text(raw: str) -> str:
     if "&" not in raw:
         return raw
     if "&#" in raw:
+        if raw.count("&#") > _MAX_CHAR_REFS:
+            raise _Decline  # dense character references: expat reads them faster
         return _ENTITY_RE.sub(_entity, raw)
     return raw.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace(
         "&apos;", "'").replace("&amp;", "&")
@@ -165,22 +169,37 @@ def _scan(held: list[bytes], handler) -> None:
         if not seen or seen[-1] != (_SHEET_DATA, head.start()):
             raise _Decline
         parser.StartElementHandler = handler.start
+        # only the rows are decoded; the tail is parsed from its own bytes
+        body_end = data.find(b"</sheetData", head.end())
+        if body_end < 0 or len(data) - body_end > MAX_TAIL:
+            raise _Decline  # (a large tail streams with less memory)
         with memoryview(data) as view:
-            text = str(view[head.end():], "utf-8")
+            text = str(view[head.end():body_end], "utf-8")
+        tail = data[body_end:]
         del data
-        end = _scan_rows(text, handler)
-        parser.Parse(text[end:].encode("utf-8"), True)
+        _scan_rows(text, handler)
+        del text
+        parser.Parse(tail, True)
     except _Decline:
         raise
     except Exception as exc:  # noqa: BLE001 - the streaming reader gives the error
         raise _Decline from exc
 
 
-def _scan_rows(text: str, h) -> int:
-    """Read the rows and cells at the start of ``text`` into handler ``h``; the index of the
-    ``</sheetData>`` that ends them."""
-    end = text.find("</sheetData")
-    if end < 0 or text.find("\r", 0, end) >= 0 or text.find("xmlns", 0, end) >= 0:
+def _hold(h, groups) -> None:
+    """Give handler ``h`` a cell's formula, value and inline string, as it holds them after
+    streaming the cell (``groups``: the cell's match of the token pattern)."""
+    _, _, _, f_attrs, f_text, v_el, v_number, v_text, is_el, t_text, _, _ = groups
+    h.f_attrs = None if f_attrs is None else _attributes(f_attrs)
+    h.f_text = None if f_attrs is None else _text(f_text or "")
+    h.v_text = None if v_el is None else _text(v_number or v_text or "")
+    h.inline = None if is_el is None else [_text(t_text or "")]
+
+
+def _scan_rows(text: str, h) -> None:
+    """Read the rows and cells of ``text``, the body of ``<sheetData>``, into handler ``h``."""
+    end = len(text)
+    if text.find("\r") >= 0 or text.find("xmlns") >= 0:
         raise _Decline  # a line ending to normalise, or a namespace declared
     if h.cell is not None or h.text is not None or h.inline is not None or h.phonetic:
         raise _Decline  # sheetData inside a cell (the part's head is not the usual one)
@@ -264,10 +283,7 @@ def _scan_rows(text: str, h) -> int:
             if attrs is None:
                 attrs = {"r": ref} if kind is None else {"r": ref, "t": kind}
             h.cell = (r, c, ref, attrs)
-            h.f_attrs = None if f_attrs is None else _attributes(f_attrs)
-            h.f_text = None if f_attrs is None else _text(f_text or "")
-            h.v_text = None if v_el is None else _text(v_number or v_text or "")
-            h.inline = None if is_el is None else [_text(t_text or "")]
+            _hold(h, m.groups())
             finish()
             h.cell = None
         elif r_attrs is not None:  # a row
@@ -288,12 +304,7 @@ def _scan_rows(text: str, h) -> int:
     h.count, h.rows, h.row, h.col, h.row_given = count, rows, row, col, row_given
     if last is not None:
         # what the streaming handler still holds of the last cell (the part's tail reads it)
-        _, _, _, f_attrs, f_text, v_el, v_number, v_text, is_el, t_text, _, _ = last.groups()
-        h.f_attrs = None if f_attrs is None else _attributes(f_attrs)
-        h.f_text = None if f_attrs is None else _text(f_text or "")
-        h.v_text = None if v_el is None else _text(v_number or v_text or "")
-        h.inline = None if is_el is None else [_text(t_text or "")]
-    return pos
+        _hold(h, last.groups())
 
 
 __all__ = ["MAX_PART", "read_plain_sheet"]
