@@ -350,10 +350,10 @@ def from_data(data: workbook.WorkbookData, mode: str = "full",
                     local_names=local_names, max_spill=max_cells)
     spellings.register(engine, called)
     if fixed_keys:
-        from xlmodel.harness.fixes import FIXES
+        from xlmodel.harness.fixes import ARRAY_ARGS, FIXES
 
         for name, fn in FIXES.items():
-            engine.register_function(name, fn)
+            engine.register_function(name, fn, array_args=name in ARRAY_ARGS)
     return Loaded(data, engine, _Saved(by_key), formulas, udf_keys, mode, fixed_keys,
                    too_large)
 
@@ -395,9 +395,11 @@ def _needs_fix(formula: str, upper: str | None = None) -> bool:
         _FIX_HINT.append(frozenset(NATIVE_FUNCTIONS) | frozenset(FIXES))
     if not formula or _FIX_HINT[0].search(formula.upper() if upper is None else upper) is None:
         return False
+    from xlmodel.harness.fixes import differs
     from xlmodel.harness.formula_text import called_functions
 
-    return set(called_functions(formula)) <= _FIX_HINT[1]
+    called = set(called_functions(formula))
+    return called <= _FIX_HINT[1] and differs(formula, called)
 
 
 class _Saved(Mapping):

@@ -10,7 +10,9 @@ against the values Excel computed and saved, published examples and hand-worked 
 * :mod:`.depreciation`: ``VDB`` with a fractional start period;
 * :mod:`.dates`: Excel's calendar (serials 0 to 60, the fictitious 29 February 1900),
   ``YEARFRAC`` with the dates in either order, ``DATEDIF``'s ``"MD"``, the time of day
-  rounded to the second, and dates written as text.
+  rounded to the second, and dates written as text;
+* :mod:`.lookups`: the approximate searches of ``MATCH``, ``VLOOKUP``, ``HLOOKUP`` and
+  ``LOOKUP`` (Excel's bisection, its scan for ``match_type`` -1, the last of duplicates).
 """
 
 from __future__ import annotations
@@ -18,7 +20,19 @@ from __future__ import annotations
 from xlmodel.harness.fixes.bases import FIXES as _BASE_FIXES
 from xlmodel.harness.fixes.dates import FIXES as _DATE_FIXES
 from xlmodel.harness.fixes.depreciation import vdb
+from xlmodel.harness.fixes.lookups import FIXES as _LOOKUP_FIXES
+from xlmodel.harness.fixes.lookups import NAMES as ARRAY_ARGS
+from xlmodel.harness.fixes.lookups import approximate
 
 #: Native function name -> Python implementation with Excel's semantics (scalar arguments:
 #: float, str, bool, None for blank or omitted).
-FIXES = {**_BASE_FIXES, "VDB": vdb, **_DATE_FIXES}
+FIXES = {**_BASE_FIXES, "VDB": vdb, **_DATE_FIXES, **_LOOKUP_FIXES}
+
+_ALWAYS = frozenset(FIXES) - ARRAY_ARGS
+
+
+def differs(formula: str, called: set[str]) -> bool:
+    """Whether a formula calling the functions ``called`` makes a call IronCalc gets wrong:
+    any call to a function fixed here, except a lookup that matches exactly."""
+    return not _ALWAYS.isdisjoint(called) or (
+        not ARRAY_ARGS.isdisjoint(called) and approximate(formula))

@@ -1,0 +1,102 @@
+"""Approximate lookups computed on our side in full mode (xlmodel/harness/fixes/lookups.py),
+against Excel's values (tests/lookup_cases.py says where each comes from)."""
+
+import numpy as np
+import openpyxl
+import pytest
+
+from tests.lookup_cases import CASES, SETUP
+from xlmodel import harness, workbook
+from xlmodel.errors import ExcelError
+from xlmodel.harness import engine
+from xlmodel.harness.fixes import FIXES
+from xlmodel.harness.fixes.lookups import approximate
+
+
+def _excel(value):
+    if isinstance(value, str) and value.startswith("#"):
+        return ExcelError(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _book(path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Sheet1"
+    for ref, value in SETUP.items():
+        sheet[ref] = value
+    for row, (formula, _, _) in enumerate(CASES, 1):
+        sheet.cell(row, 40, formula)
+    book.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def computed(tmp_path_factory):
+    path = _book(tmp_path_factory.mktemp("lookups") / "lookups.xlsx")
+    report = harness.check(path, "full")
+    assert not report.not_recomputed
+    return report.recomputed
+
+
+@pytest.mark.parametrize(("row", "formula", "expected", "source"),
+                         [(row, *case) for row, case in enumerate(CASES, 1)],
+                         ids=[f"{row}:{case[0]}" for row, case in enumerate(CASES, 1)])
+def test_full_mode_gives_excels_value(computed, row, formula, expected, source):
+    got = computed[("Sheet1", f"AN{row}")]
+    assert harness.same(got, _excel(expected)), (got, source)
+
+
+def test_ironcalc_alone_misses_some_of_them(tmp_path):
+    data = workbook.read_workbook(_book(tmp_path / "lookups.xlsx"))
+    values = engine.recalculate(data).values
+    wrong = [f for row, (f, e, _) in enumerate(CASES, 1)
+             if not harness.same(values.get(("Sheet1", row, 40)), _excel(e))]
+    assert len(wrong) >= 40, len(wrong)
+
+
+@pytest.mark.parametrize(("formula", "expected"), [
+    ("MATCH(A1,B1:B9,0)", False),
+    ("MATCH(A1,B1:B9, 0)", False),
+    ("VLOOKUP(A1,B1:D9,2,FALSE)", False),
+    ("VLOOKUP(A1,B1:D9,2,0)", False),
+    ("HLOOKUP(A1,B1:D9,2,FALSE)", False),
+    ("XLOOKUP(A1,B1:B9,C1:C9)", False),
+    ("MATCH(A1,B1:B9)", True),
+    ("MATCH(A1,B1:B9,1)", True),
+    ("MATCH(A1,B1:B9,-1)", True),
+    ("MATCH(A1,B1:B9,C1)", True),           # not known from the text: computed here
+    ("VLOOKUP(A1,B1:D9,2)", True),
+    ("VLOOKUP(A1,B1:D9,2,TRUE)", True),
+    ("VLOOKUP(A1,B1:D9,0,FALSE)", True),    # an index below 1
+    ("LOOKUP(A1,B1:B9)", True),
+    ("INDEX(C1:C9,MATCH(A1,B1:B9,0))+MATCH(A1,B1:B9,1)", True),
+])
+def test_only_approximate_lookups_leave_ironcalc(formula, expected):
+    assert approximate(formula) is expected
+
+
+def test_an_exact_lookup_stays_with_ironcalc(tmp_path):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in range(1, 6):
+        sheet.cell(row, 1, row * 10)
+        sheet.cell(row, 2, f"=VLOOKUP({row * 10},A1:A5,1,FALSE)+MATCH({row * 10},A1:A5,0)")
+    path = tmp_path / "exact.xlsx"
+    book.save(path)
+    from xlmodel.harness.loading import load
+
+    loaded = load(path, "full")
+    assert not loaded.fixed_keys
+
+
+def test_lookup_array_form_and_shapes():
+    block = np.array([[1.0, 2.0, 3.0], ["a", "b", "c"]], dtype=object)
+    assert FIXES["LOOKUP"](2.5, block) == "b"            # wider than tall: first row, last row
+    tall = np.array([[1.0, "x"], [2.0, "y"], [3.0, "z"]], dtype=object)
+    assert FIXES["LOOKUP"](2.0, tall) == "y"
+    assert FIXES["LOOKUP"](0.0, tall) == ExcelError("#N/A")
+    assert FIXES["MATCH"](1.0, tall) == ExcelError("#N/A")   # not one row or column
+    assert FIXES["VLOOKUP"](ExcelError("#REF!"), tall, 2.0) == ExcelError("#REF!")
