@@ -136,6 +136,8 @@ def make_criterion(criterion: object) -> Callable[[object], bool] | ExcelError:
         target = criterion
         return lambda v: type(v) is type(target) and compare(v, target) == 0
     text = str(criterion)
+    if text == "=":
+        return lambda v: v is None  # "=" alone: empty cells, not a formula's ""
     op = "="
     for candidate in (">=", "<=", "<>", "=", ">", "<"):
         if text.startswith(candidate):

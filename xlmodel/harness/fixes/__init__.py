@@ -11,28 +11,71 @@ against the values Excel computed and saved, published examples and hand-worked 
 * :mod:`.dates`: Excel's calendar (serials 0 to 60, the fictitious 29 February 1900),
   ``YEARFRAC`` with the dates in either order, ``DATEDIF``'s ``"MD"``, the time of day
   rounded to the second, and dates written as text;
+* :mod:`.statistics`: the variance family and the regression pairs with two passes (IronCalc
+  loses digits), ``NPV`` over array constants, ``LARGE``/``SMALL`` with a fractional ``k``;
+* criteria (``COUNTIF``, ``SUMIF``, ``AVERAGEIF`` and their ``S`` forms): IronCalc matches
+  ``"<>text"`` against text cells only, where Excel matches every cell but that text
+  (numbers, logicals, blanks), and ``"="`` against ``""`` results too, where Excel matches
+  empty cells only; a formula with such a literal criterion is computed by the formula engine
+  of :mod:`xlmodel.formula`, which follows Excel;
 * :mod:`.lookups`: the approximate searches of ``MATCH``, ``VLOOKUP``, ``HLOOKUP`` and
   ``LOOKUP`` (Excel's bisection, its scan for ``match_type`` -1, the last of duplicates).
 """
 
 from __future__ import annotations
 
+import re
+
+from xlmodel.errors import ExcelError
 from xlmodel.harness.fixes.bases import FIXES as _BASE_FIXES
 from xlmodel.harness.fixes.dates import FIXES as _DATE_FIXES
 from xlmodel.harness.fixes.depreciation import vdb
 from xlmodel.harness.fixes.lookups import FIXES as _LOOKUP_FIXES
-from xlmodel.harness.fixes.lookups import NAMES as ARRAY_ARGS
+from xlmodel.harness.fixes.lookups import NAMES as _LOOKUPS
 from xlmodel.harness.fixes.lookups import approximate
+from xlmodel.harness.fixes.statistics import FIXES as _STATISTICS_FIXES
 
 #: Native function name -> Python implementation with Excel's semantics (scalar arguments:
 #: float, str, bool, None for blank or omitted).
-FIXES = {**_BASE_FIXES, "VDB": vdb, **_DATE_FIXES, **_LOOKUP_FIXES}
+FIXES = {**_BASE_FIXES, "VDB": vdb, **_DATE_FIXES, **_LOOKUP_FIXES, **_STATISTICS_FIXES}
 
-_ALWAYS = frozenset(FIXES) - ARRAY_ARGS
+
+def _guarded(name: str, fn):
+    """A fix whose own defect is one cell's ``#VALUE!`` with the reason, never a workbook
+    the harness refuses (a raising function stops the check, as for our own calls)."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            return ExcelError("#VALUE!", f"{name}: internal error ({type(exc).__name__}: "
+                                         f"{exc})")
+
+    call.__name__ = fn.__name__
+    call.__doc__ = fn.__doc__
+    return call
+
+
+FIXES = {name: _guarded(name, fn) for name, fn in FIXES.items()}
+
+#: The fixes that take ranges and array constants as 2-D arrays.
+ARRAY_ARGS = _LOOKUPS | frozenset(_STATISTICS_FIXES)
+
+_ALWAYS = frozenset(FIXES) - _LOOKUPS
+
+#: Functions of the formula engine whose criteria IronCalc reads otherwise than Excel.
+_CRITERIA = frozenset({"COUNTIF", "COUNTIFS", "SUMIF", "SUMIFS", "AVERAGEIF", "AVERAGEIFS"})
+#: A literal criterion "<>" followed by text that is not a number (or by a joined value), or
+#: "=" alone.
+_CRITERION_RE = re.compile(r'"(?:<>(?:[^"0-9.+\-]|"\s*&)|=")')
+
+#: Every function whose call may move a cell to the Python side.
+NAMES = frozenset(FIXES) | _CRITERIA
 
 
 def differs(formula: str, called: set[str]) -> bool:
     """Whether a formula calling the functions ``called`` makes a call IronCalc gets wrong:
-    any call to a function fixed here, except a lookup that matches exactly."""
-    return not _ALWAYS.isdisjoint(called) or (
-        not ARRAY_ARGS.isdisjoint(called) and approximate(formula))
+    any call to a function fixed here, except a lookup that matches exactly, and a literal
+    criterion IronCalc reads otherwise than Excel."""
+    return (not _ALWAYS.isdisjoint(called)
+            or (not _LOOKUPS.isdisjoint(called) and approximate(formula))
+            or (not _CRITERIA.isdisjoint(called) and _CRITERION_RE.search(formula) is not None))
