@@ -1,230 +1,502 @@
-"""Excel number formats for the TEXT function: the numeric subset.
+"""Excel number formats, as the TEXT function applies them.
 
-Supported: ``General``, digit placeholders ``0 # ?``, decimal point, thousands separator,
-percent, scientific ``0.00E+00``, quoted literals, backslash escapes, ``@`` for text and up to
-four ``;``-separated sections (positive; negative; zero; text). Date and time codes are not.
+Sections (``positive;negative;zero;text``) and conditions (``[<=9999999]``); the digit
+placeholders ``0 # ?``, the decimal point, grouping and scaling by ``,``, ``%`` and
+``E+``/``E-``; fractions (``# ?/?``, ``# ?/8``); dates and times on Excel's 1900 calendar
+(serial 0 is 1900-01-00 and serial 60 the fictitious 1900-02-29), with the time rounded to
+the second shown (or its shown fraction), ``AM/PM`` and ``A/P``, elapsed ``[h]``, ``[m]``,
+``[s]``; quoted, escaped and plain literals, ``[$-409]`` locale tags and colours; ``@``.
+Numbers round half away from zero on their 15-digit decimal value, and a negative value that
+rounds to zero keeps its minus sign (``-0``), as Excel shows it.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from xlmodel.errors import ExcelError
-from xlmodel.formula.values import ERR_VALUE, number_text
+from xlmodel.formula.values import number_text
 
-_DATE_CODES = re.compile(r"[dDyYhHsS]|\bm+\b|AM/PM|A/P", re.IGNORECASE)
-_BRACKET = re.compile(r"\[[^\]]*\]")
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december"]
+
+_DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
+
+_COND = re.compile(r"^\[(<=|>=|<>|<|>|=)\s*(-?[\d.]+(?:e[+-]?\d+)?)\]$", re.I)
+
+_ELAPSED = re.compile(r"^(h+|m+|s+)$", re.I)
 
 
 def format_value(value: object, fmt: str) -> str | ExcelError:
     """Format a number or text with an Excel number format, as TEXT(value, fmt) does."""
-    sections = _split_sections(fmt)
     if isinstance(value, str):
-        if len(sections) >= 4:
-            return _render_literal(sections[3]).replace("\x00", value)
-        if "@" in sections[0]:
-            return _render_literal(sections[0]).replace("\x00", value)
-        return value
+        return _text_section(value, fmt)
     x = float(value)
-    section = sections[0]
-    negative_sign = x < 0
-    if x < 0 and len(sections) >= 2:
-        section = sections[1]
-        negative_sign = False
-        x = -x
-    elif x == 0 and len(sections) >= 3:
-        section = sections[2]
-    if x < 0 and not negative_sign:
-        x = -x
-    section = _BRACKET.sub("", section)  # colours and conditions are ignored
-    body = _strip_literals(section)
-    if body.strip().upper() == "GENERAL" or not body.strip():
-        text = number_text(abs(x) if negative_sign else x) if body.strip() else ""
-        rendered = _render_literal(section.replace("General", "\x00").replace("GENERAL", "\x00"))
-        return ("-" if negative_sign else "") + rendered.replace("\x00", text)
-    if _DATE_CODES.search(body.replace("E+", "").replace("E-", "").replace("e+", "")):
-        return ERR_VALUE
-    formatted = _format_number(abs(x), section)
-    if isinstance(formatted, ExcelError):
-        return formatted
-    if negative_sign and any(ch != "0" for ch in re.sub(r"[^0-9]", "", formatted)):
-        formatted = "-" + formatted
-    return formatted
+    try:
+        sections = [_locale_literal(_tokens(s)) for s in _split_sections(fmt)]
+        sec, neg_sign = _pick(x, sections)
+        if sec is None:
+            return ExcelError("#VALUE!", "TEXT: the format has no section for the value")
+        if any(t == ("code", "@") for t in sec):
+            if any(t[0] == "code" and t[1] in "0#?" or t[0] == "dt" for t in sec):
+                return ExcelError("#VALUE!", "TEXT: @ mixed with number codes")
+            return "".join(number_text(x) if t == ("code", "@") else t[1]
+                           for t in sec if t[0] in ("lit", "code"))
+        if not [t for t in sec if t[0] != "br" or _ELAPSED.match(t[1])]:
+            return "-" if neg_sign else ""
+        if _is_date(sec):
+            if x < 0:
+                if any(t[0] in ("dt", "ampm", "ap") for t in sec):
+                    return ExcelError("#VALUE!", "TEXT: a negative date or time")
+                return "-" + _fmt_datetime(-x, sec)
+            return _fmt_datetime(x, sec)
+        # Excel keeps the minus on a value that rounds to zero ("-0", "-0.00")
+        return ("-" if neg_sign else "") + _fmt_number(x, sec)
+    except (ValueError, IndexError, OverflowError) as exc:
+        return ExcelError("#VALUE!", f"TEXT: {exc}")
 
 
-def _split_sections(fmt: str) -> list[str]:
-    sections, current, i = [], [], 0
+def _split_sections(fmt):
+    sections, cur, i, q = [], [], 0, False
     while i < len(fmt):
-        ch = fmt[i]
-        if ch == '"':
-            j = fmt.find('"', i + 1)
-            j = len(fmt) - 1 if j < 0 else j
-            current.append(fmt[i : j + 1])
-            i = j + 1
-            continue
-        if ch == "\\" and i + 1 < len(fmt):
-            current.append(fmt[i : i + 2])
+        c = fmt[i]
+        if c == '"':
+            q = not q
+        elif not q and c in "\\_*" and i + 1 < len(fmt):
+            cur.append(fmt[i:i + 2])
             i += 2
             continue
-        if ch == ";":
-            sections.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
+        elif not q and c == ";":
+            sections.append("".join(cur))
+            cur = []
+            i += 1
+            continue
+        cur.append(c)
         i += 1
-    sections.append("".join(current))
+    sections.append("".join(cur))
     return sections
 
 
-def _strip_literals(section: str) -> str:
-    return re.sub(r'"[^"]*"?|\\.', "", section)
-
-
-def _parse(section: str) -> list[tuple[str, str]]:
-    """Split a section into ('lit', text) and ('code', char) items."""
-    items: list[tuple[str, str]] = []
-    i = 0
-    while i < len(section):
-        ch = section[i]
-        if ch == '"':
-            j = section.find('"', i + 1)
-            j = len(section) if j < 0 else j
-            items.append(("lit", section[i + 1 : j]))
+def _tokens(sec):
+    """Tokens: ('lit', text), ('br', inner), or ('code', char-run)."""
+    toks, i = [], 0
+    while i < len(sec):
+        c = sec[i]
+        if c == '"':
+            j = sec.find('"', i + 1)
+            j = len(sec) if j < 0 else j
+            toks.append(("lit", sec[i + 1:j]))
             i = j + 1
-            continue
-        if ch == "\\" and i + 1 < len(section):
-            items.append(("lit", section[i + 1]))
+        elif c == "\\" and i + 1 < len(sec):
+            toks.append(("lit", sec[i + 1]))
             i += 2
-            continue
-        if ch in "_*" and i + 1 < len(section):  # padding codes: a space / nothing
-            items.append(("lit", " " if ch == "_" else ""))
+        elif c == "_" and i + 1 < len(sec):
+            toks.append(("lit", " "))
             i += 2
-            continue
-        if ch in "0#?.,%@" or (ch in "Ee" and i + 1 < len(section) and section[i + 1] in "+-"):
-            if ch in "Ee":
-                items.append(("code", ch + section[i + 1]))
-                i += 2
-                continue
-            items.append(("code", ch))
+        elif c == "*" and i + 1 < len(sec):
+            i += 2  # fill character: nothing in TEXT
+        elif c == "[":
+            j = sec.find("]", i)
+            if j < 0:
+                raise ValueError("unclosed [")
+            toks.append(("br", sec[i + 1:j]))
+            i = j + 1
+        elif sec[i:i + 5].upper() == "AM/PM":
+            toks.append(("ampm", sec[i:i + 5]))
+            i += 5
+        elif sec[i:i + 3].upper() == "A/P":
+            toks.append(("ap", sec[i:i + 3]))
+            i += 3
+        elif sec[i:i + 7].lower() == "general":
+            toks.append(("general", ""))
+            i += 7
+        elif c.lower() in "ymdhse" and not (c in "eE" and sec[i + 1:i + 2] in ("+", "-")):
+            j = i
+            while j < len(sec) and sec[j].lower() == c.lower():
+                j += 1
+            if c.lower() == "e":
+                toks.append(("lit", sec[i:j]))  # 'e' alone: literal in number formats
+            else:
+                toks.append(("dt", sec[i:j].lower()))
+            i = j
+        elif c in "Ee" and sec[i + 1:i + 2] in ("+", "-"):
+            toks.append(("exp", sec[i + 1]))
+            i += 2
+        elif c in "0#?.,%/@":
+            toks.append(("code", c))
+            i += 1
         else:
-            items.append(("lit", ch))
-        i += 1
-    return items
+            toks.append(("lit", c))
+            i += 1
+    return toks
 
 
-def _render_literal(section: str) -> str:
+def _round_dec(x, places):
+    d = Decimal(format(abs(x), ".15g"))
+    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _group(digits):
     out = []
-    for kind, text in _parse(section):
-        if kind == "lit":
-            out.append(text)
-        elif text == "@":
-            out.append("\x00")
+    for k, ch in enumerate(reversed(digits)):
+        if k and k % 3 == 0:
+            out.append(",")
+        out.append(ch)
+    return "".join(reversed(out))
+
+
+def _fill_int(placeholders_and_lits, digits, grouping):
+    """Place integer digits into placeholders from the right; extra digits go left."""
+    slots = [i for i, t in enumerate(placeholders_and_lits) if t[0] == "ph"]
+    out = [t[1] if t[0] == "lit" else None for t in placeholders_and_lits]
+    if not slots:
+        out.insert(0, digits)
+    ds = list(digits)
+    for n, i in enumerate(reversed(slots)):
+        ph = placeholders_and_lits[i][1]
+        if ds:
+            out[i] = ds.pop()
         else:
-            out.append(text)
+            out[i] = "0" if ph == "0" else " " if ph == "?" else ""
+        if n == len(slots) - 1 and ds:
+            out[i] = "".join(ds) + out[i]
+    text = "".join(out)
+    if grouping:
+        # group the run of digits (digits + zero padding) wherever it sits
+        m = re.search(r"\d+", text)
+        if m:
+            text = text[:m.start()] + _group(m.group()) + text[m.end():]
+    return text
+
+
+def _fmt_number(x, toks):
+    """Format abs(x) with a number section (sign handled by the caller)."""
+    x = abs(x)
+    items = [t for t in toks if t[0] != "br"]
+    if any(t[0] == "general" for t in items):
+        out = []
+        for t in items:
+            out.append(number_text(x) if t[0] == "general" else t[1] if t[0] == "lit" else
+                       t[1] if t[0] == "code" else "")
+        return "".join(out)
+    pct = sum(1 for t in items if t == ("code", "%"))
+    x = x * 100 ** pct
+    kinds = [(t[1] if t[0] == "code" else None) for t in items]
+    ph = [i for i, k in enumerate(kinds) if k in ("0", "#", "?")]
+    if not ph:  # no digit placeholder at all: the literals alone ("xxx", "big")
+        return "".join(t[1] for t in items if t[0] in ("lit", "code"))
+    if "/" in kinds and ph:
+        return _fmt_fraction(x, items)
+    exp_i = next((i for i, t in enumerate(items) if t[0] == "exp"), None)
+    body_end = exp_i if exp_i is not None else len(items)
+    dot = next((i for i, k in enumerate(kinds[:body_end]) if k == "."), None)
+    end_int = dot if dot is not None else body_end
+    isph = [k in ("0", "#", "?") for k in kinds]
+    scale, grouping = 0, False
+    for i in range(body_end):
+        if kinds[i] != ",":
+            continue
+        if i < end_int:
+            before = any(isph[:i])
+            after = any(isph[i + 1:end_int])
+            if before and after:
+                grouping = True
+                items[i] = ("skip", "")
+            elif before:
+                scale += 1
+                items[i] = ("skip", "")
+            else:
+                items[i] = ("lit", ",")
+        else:
+            if any(isph[dot + 1:i]) and not any(isph[i + 1:body_end]):
+                scale += 1
+                items[i] = ("skip", "")
+            else:
+                items[i] = ("lit", ",")
+    x = x / 1000 ** scale
+
+    def conv(t):
+        if t[0] == "code" and t[1] in "0#?":
+            return ("ph", t[1])
+        return ("lit", t[1]) if t[0] in ("lit", "code") else None
+
+    int_part = [c for c in (conv(t) for t in items[:end_int]) if c]
+    dec_items = [c for c in (conv(t) for t in items[dot + 1:body_end]) if c] \
+        if dot is not None else []
+    ndec = sum(1 for t in dec_items if t[0] == "ph")
+    exp_text = ""
+    if exp_i is not None:
+        eph = [t[1] for t in items[exp_i + 1:] if t[0] == "code" and t[1] in "0#?"]
+        nint = sum(1 for t in int_part if t[0] == "ph") or 1
+        if x == 0:
+            e = 0
+        else:
+            e = math.floor(math.log10(x))
+            if nint > 1:
+                e = e - (e % nint)
+            else:
+                e = e - (nint - 1)
+        mant = _round_dec(x / 10 ** e if x else 0.0, ndec)
+        if x and mant >= Decimal(10) ** (nint if nint > 1 else 1):
+            e += nint if nint > 1 else 1
+            mant = _round_dec(x / 10 ** e, ndec)
+        sign = items[exp_i][1]
+        es = ("-" if e < 0 else "+" if sign == "+" else "")
+        exp_text = "E" + es + str(abs(e)).zfill(len(eph))
+        tail = "".join(t[1] for t in items[exp_i + 1:] if t[0] == "lit")
+        exp_text += tail
+        r = mant
+    else:
+        r = _round_dec(x, ndec)
+    s = format(r, "f")
+    ip, _, fp = s.partition(".")
+    ip = "" if ip == "0" else ip
+    int_text = _fill_int(int_part, ip, grouping)
+    if dot is None:
+        return int_text + exp_text
+    fp = fp.ljust(ndec, "0")
+    out, k = [], 0
+    dec_ph = [t for t in dec_items if t[0] == "ph"]
+    # trailing zeros under # and ? placeholders
+    keep = ndec
+    while keep > 0 and fp[keep - 1] == "0" and dec_ph[keep - 1][1] != "0":
+        keep -= 1
+    for t in dec_items:
+        if t[0] == "lit":
+            out.append(t[1])
+            continue
+        if k < keep:
+            out.append(fp[k])
+        else:
+            out.append(" " if t[1] == "?" else "")
+        k += 1
+    return int_text + "." + "".join(out) + exp_text
+
+
+def _fmt_fraction(x, items):
+    kinds = [(t[1] if t[0] == "code" else None) for t in items]
+    slash = kinds.index("/")
+    left = items[:slash]
+    right = items[slash + 1:]
+    # denominator: fixed digits or placeholders
+    den_ph = [t[1] for t in right if t[0] == "code" and t[1] in "0#?"]
+    den_lits = "".join(t[1] for t in right if t[0] == "lit" and not t[1].isdigit())
+    fixed = "".join(t[1] for t in right if t[0] == "lit" and t[1].isdigit())
+    # split left into integer part and numerator at the last literal gap
+    phs = [i for i, t in enumerate(left) if t[0] == "code" and t[1] in "0#?"]
+    num_start = phs[-1]
+    while num_start - 1 >= 0 and left[num_start - 1][0] == "code" and \
+            left[num_start - 1][1] in "0#?":
+        num_start -= 1
+    int_items = left[:num_start]
+    num_ph = [t[1] for t in left[num_start:] if t[0] == "code"]
+    has_int = any(t[0] == "code" and t[1] in "0#?" for t in int_items)
+    whole = math.floor(x) if has_int else 0
+    frac = x - whole
+    if fixed:
+        den = int(fixed)
+        num = int(_round_dec(frac * den, 0))
+    else:
+        maxd = 10 ** len(den_ph) - 1
+        best = (abs(frac), 0, 1)
+        for d in range(1, maxd + 1):
+            n = int(_round_dec(frac * d, 0))
+            err = abs(frac - n / d)
+            if err < best[0] - 1e-15:
+                best = (err, n, d)
+        _, num, den = best
+    if den and num == den:
+        whole, num = whole + 1, 0
+    if has_int:
+        ints = [(("ph", t[1]) if t[0] == "code" and t[1] in "0#?" else ("lit", t[1]))
+                for t in int_items if t[0] in ("code", "lit")]
+        int_text = _fill_int(ints, str(whole) if whole else "", False)
+        if not whole and num == 0:
+            int_text = _fill_int(ints, "0", False)
+    else:
+        int_text = "".join(t[1] for t in int_items if t[0] == "lit")
+        num += 0
+    if num == 0 and has_int:
+        width = len(num_ph) + 1 + (len(den_ph) or len(fixed))
+        return int_text.rstrip() + " " * (len(int_text) - len(int_text.rstrip())) + " " * width
+    ntext = str(num).rjust(len(num_ph)) if "?" in num_ph else str(num)
+    dtext = str(den) if fixed else (str(den).ljust(len(den_ph)) if "?" in den_ph else str(den))
+    return int_text + ntext + "/" + dtext + den_lits
+
+
+def _serial_to_date(n):
+    if n == 0:
+        return 1900, 1, 0
+    if n == 60:
+        return 1900, 2, 29
+    d = _dt.date(1899, 12, 31 if n < 60 else 30) + _dt.timedelta(days=n)
+    return d.year, d.month, d.day
+
+
+def _fmt_datetime(x, toks):
+    if x < 0:
+        raise ValueError("negative date")
+    items = [t for t in toks if not (t[0] == "br" and not re.match(r"^(h+|m+|s+)$", t[1], re.I))]
+    has_ampm = any(t[0] in ("ampm", "ap") for t in items)
+    # fractional seconds after s: ".0", ".00" ...
+    frac_digits = 0
+    for i, t in enumerate(items):
+        if t == ("code", ".") and i > 0 and (items[i - 1][0] == "dt" and items[i - 1][1][0] == "s"
+                                             or items[i - 1][0] == "br"):
+            j = i + 1
+            while j < len(items) and items[j] == ("code", "0"):
+                j += 1
+            frac_digits = max(frac_digits, j - i - 1)
+    for t in items:
+        if t[0] == "code" and t[1] in "#?@":
+            raise ValueError("number code in a date format")
+    unit = 86400 * 10 ** frac_digits
+    ticks = int(_round_dec(x * unit, 0))
+    days, rem = divmod(ticks, unit)
+    if days > 2958465 and any(t[0] == "dt" and t[1][0] in "ymd" for t in items):
+        raise ValueError("date out of range")
+    secs, sub = divmod(rem, 10 ** frac_digits)
+    hh, mm, ss = secs // 3600, secs // 60 % 60, secs % 60
+    y, mo, d = _serial_to_date(days) if days <= 2958465 else (9999, 12, 31)
+    # m after h or before s is minutes
+    kinds = []
+    for i, t in enumerate(items):
+        if t[0] == "dt" and t[1][0] == "m" and len(t[1]) <= 2:
+            prev = next((items[j] for j in range(i - 1, -1, -1)
+                         if items[j][0] in ("dt", "br")), None)
+            nxt = next((items[j] for j in range(i + 1, len(items))
+                        if items[j][0] in ("dt", "br")), None)
+            is_min = (prev is not None and (prev[1][0] == "h")) or \
+                     (nxt is not None and nxt[1][0] == "s")
+            kinds.append("min" if is_min else "mon")
+        else:
+            kinds.append(None)
+    out, i = [], 0
+    while i < len(items):
+        t = items[i]
+        k, v = t
+        if k == "dt":
+            c = v[0]
+            if c == "y":
+                out.append(str(y)[-2:].zfill(2) if len(v) <= 2 else str(y).zfill(4))
+            elif c == "m" and kinds[i] == "min":
+                out.append(str(mm).zfill(len(v)))
+            elif c == "m":
+                out.append(str(mo).zfill(2) if len(v) == 2 else str(mo) if len(v) == 1 else
+                           _MONTHS[mo - 1][:3].title() if len(v) == 3 else
+                           _MONTHS[mo - 1][0].upper() if len(v) == 5 else
+                           _MONTHS[mo - 1].title())
+            elif c == "d":
+                wd = _DAYS[(days + 6) % 7]
+                out.append(str(d).zfill(2) if len(v) == 2 else str(d) if len(v) == 1 else
+                           wd[:3] if len(v) == 3 else wd)
+            elif c == "h":
+                h = hh
+                if has_ampm:
+                    h = h % 12 or 12
+                out.append(str(h).zfill(min(len(v), 2)))
+            elif c == "s":
+                out.append(str(ss).zfill(min(len(v), 2)))
+        elif k == "br":
+            c = v[0].lower()
+            total = days * 86400 + secs
+            val = total // 3600 if c == "h" else total // 60 if c == "m" else total
+            out.append(str(val).zfill(len(v)))
+            if c == "m":
+                for j in range(i + 1, len(items)):
+                    if items[j][0] == "dt" and items[j][1][0] == "m":
+                        kinds[j] = "min"
+        elif k == "ampm":
+            out.append("AM" if hh < 12 else "PM")
+        elif k == "ap":
+            out.append(v[0] if hh < 12 else v[2])
+        elif k == "code" and v == "." and frac_digits:
+            n = 0
+            j = i + 1
+            while j < len(items) and items[j] == ("code", "0"):
+                n += 1
+                j += 1
+            out.append("." + str(sub).zfill(frac_digits)[:n] if n else ".")
+            i = j
+            continue
+        elif k == "code" and v == "0":
+            raise ValueError("0 in a date format")
+        elif k in ("lit", "code"):
+            out.append(v)
+        i += 1
     return "".join(out)
 
 
-def _format_number(x: float, section: str) -> str | ExcelError:
-    items = _parse(section)
-    codes = [t for k, t in items if k == "code"]
-    x *= 100.0 ** codes.count("%")
-    exp_index = next((i for i, (k, t) in enumerate(items) if k == "code" and t[0] in "Ee"), None)
-    mantissa_items = items if exp_index is None else items[:exp_index]
-    exp_items = [] if exp_index is None else items[exp_index + 1 :]
-    point = next(
-        (i for i, (k, t) in enumerate(mantissa_items) if k == "code" and t == "."), None
-    )
-    int_items = mantissa_items if point is None else mantissa_items[:point]
-    frac_items = [] if point is None else mantissa_items[point + 1 :]
-    frac_places = [t for k, t in frac_items if k == "code" and t in "0#?"]
-    int_places = [t for k, t in int_items if k == "code" and t in "0#?"]
-    thousands = any(
-        k == "code" and t == "," for k, t in int_items
-    ) and bool(int_places)
-    exponent = 0
-    if exp_index is not None:
-        if x != 0:
-            exponent = Decimal(repr(x)).adjusted() - max(len(int_places) - 1, 0)
-        x = float(Decimal(repr(x)).scaleb(-exponent))
-    rounded = Decimal(repr(x)).quantize(Decimal(1).scaleb(-len(frac_places)), ROUND_HALF_UP)
-    if exp_index is not None and rounded >= Decimal(10) ** max(len(int_places), 1):
-        exponent += 1
-        rounded = (rounded / 10).quantize(Decimal(1).scaleb(-len(frac_places)), ROUND_HALF_UP)
-    digits = f"{rounded:f}"
-    int_digits, _, frac_digits = digits.partition(".")
-    int_digits = int_digits.lstrip("0")
-    int_text = _fill_integer(int_items, int_digits, thousands)
-    frac_text = _fill_fraction(frac_items, frac_digits)
-    text = int_text + ("." + frac_text if point is not None else "")
-    if exp_index is not None:
-        sign_code = items[exp_index][1][1]
-        exp_places = [t for k, t in exp_items if k == "code" and t in "0#?"]
-        exp_digits = str(abs(exponent)).rjust(max(len(exp_places), 1), "0")
-        sign = "-" if exponent < 0 else ("+" if sign_code == "+" else "")
-        tail = "".join(t for k, t in exp_items if k == "lit")
-        text += items[exp_index][1][0] + sign + exp_digits + tail
-    return text
+def _is_date(toks):
+    return any(t[0] in ("dt", "ampm", "ap") or
+               (t[0] == "br" and re.match(r"^(h+|m+|s+)$", t[1], re.I)) for t in toks)
 
 
-def _fill_integer(items: list[tuple[str, str]], digits: str, thousands: bool) -> str:
-    places = [i for i, (k, t) in enumerate(items) if k == "code" and t in "0#?"]
-    if not places:
-        return "".join(t if k == "lit" else ("%" if t == "%" else "") for k, t in items)
-    out: list[str] = []
-    remaining = digits
-    slots: dict[int, str] = {}
-    for n, idx in enumerate(reversed(places)):
-        code = items[idx][1]
-        if n == len(places) - 1:  # the leftmost placeholder takes every remaining digit
-            fill = remaining if remaining else ("0" if code == "0" else " " if code == "?" else "")
-            slots[idx] = fill
-            remaining = ""
-        elif remaining:
-            slots[idx] = remaining[-1]
-            remaining = remaining[:-1]
-        else:
-            slots[idx] = "0" if code == "0" else (" " if code == "?" else "")
-    for i, (k, t) in enumerate(items):
-        if k == "lit":
-            out.append(t)
-        elif i in slots:
-            out.append(slots[i])
-        elif t == "%":
-            out.append("%")
-    text = "".join(out)
-    if thousands:
-        first, last = places[0], places[-1]
-        prefix = "".join(t if k == "lit" else ("%" if t == "%" else "") for k, t in items[:first])
-        suffix = "".join(
-            t if k == "lit" else ("%" if t == "%" else "") for k, t in items[last + 1 :]
-        )
-        min_digits = sum(1 for i in places if items[i][1] == "0")
-        number = digits.rjust(min_digits, "0") if digits or min_digits else ""
-        grouped = f"{int(number):,}" if number else ""
-        if number and len(number) > len(str(int(number))):
-            grouped = number[: len(number) - len(str(int(number)))] + grouped
-        text = prefix + grouped + suffix
-    return text
+def _condition(toks):
+    for t in toks:
+        if t[0] == "br":
+            m = _COND.match("[" + t[1] + "]")
+            if m:
+                return m.group(1), float(m.group(2))
+    return None
 
 
-def _fill_fraction(items: list[tuple[str, str]], digits: str) -> str:
-    places = [i for i, (k, t) in enumerate(items) if k == "code" and t in "0#?"]
-    chars = list(digits.ljust(len(places), "0"))
-    # Trailing zeros under "#" vanish, under "?" become spaces.
-    for n in range(len(places) - 1, -1, -1):
-        code = items[places[n]][1]
-        if chars[n] != "0" or code == "0":
-            break
-        chars[n] = "" if code == "#" else " "
+def _test(cond, x):
+    op, v = cond
+    return {"<": x < v, "<=": x <= v, ">": x > v, ">=": x >= v, "=": x == v, "<>": x != v}[op]
+
+
+def _locale_literal(toks):
     out = []
-    n = 0
-    for k, t in items:
-        if k == "lit":
+    for t in toks:
+        if t[0] == "br" and t[1].startswith("$"):
+            sym = t[1][1:].split("-")[0]
+            out.append(("lit", sym))
+        else:
             out.append(t)
-        elif t in "0#?":
-            out.append(chars[n])
-            n += 1
-        elif t == "%":
-            out.append("%")
+    return out
+
+
+def _pick(x, sections):
+    conds = [_condition(s) for s in sections]
+    if any(conds):
+        for i, s in enumerate(sections[:2]):
+            c = conds[i]
+            if c is not None and _test(c, x):
+                neg = x < 0 and not (c[0] in ("<", "<=") and c[1] <= 0)
+                return s, neg
+            if c is None:
+                return s, x < 0
+        if len(sections) >= 3:
+            return sections[2], x < 0
+        if len(sections) == 2 and conds[1] is not None:
+            return None, False
+        return sections[-1], x < 0
+    n = len(sections)
+    if n == 1 or (x > 0) or (x == 0 and n == 2):
+        return sections[0], x < 0
+    if x < 0:
+        return sections[1], False
+    return sections[2], False
+
+
+def _text_section(text, fmt):
+    sections = _split_sections(fmt)
+    if len(sections) >= 4:
+        sec = sections[3]
+    else:
+        sec = next((s for s in sections if "@" in s.replace('"@"', "")), None)
+        if sec is None:
+            return text
+    out = []
+    for k, v in _tokens(sec):
+        if k == "code" and v == "@":
+            out.append(text)
+        elif k in ("lit", "code"):
+            out.append(v)
+        elif k == "dt":
+            out.append(v)
     return "".join(out)

@@ -391,7 +391,7 @@ def _needs_fix(formula: str, upper: str | None = None) -> bool:
         from xlmodel.formula import NATIVE_FUNCTIONS
         from xlmodel.harness.fixes import FIXES, NAMES
 
-        _FIX_HINT.append(re.compile("|".join(re.escape(n + "(") for n in sorted(NAMES))))
+        _FIX_HINT.append(re.compile("&|" + "|".join(re.escape(n + "(") for n in sorted(NAMES))))
         _FIX_HINT.append(frozenset(NATIVE_FUNCTIONS) | frozenset(FIXES))
     if not formula or _FIX_HINT[0].search(formula.upper() if upper is None else upper) is None:
         return False

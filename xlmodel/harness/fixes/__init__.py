@@ -18,6 +18,11 @@ against the values Excel computed and saved, published examples and hand-worked 
   (numbers, logicals, blanks), and ``"="`` against ``""`` results too, where Excel matches
   empty cells only; a formula with such a literal criterion is computed by the formula engine
   of :mod:`xlmodel.formula`, which follows Excel;
+* text: IronCalc writes a number as text with 17 digits and no exponent (``=1/3&""`` is
+  ``0.3333333333333333``, Excel ``0.333333333333333``; ``1E+20`` comes out in full), and its
+  ``TEXT`` rounds halves to even and lacks fractions, conditions and many date codes; a
+  formula that joins text with ``&``, calls ``TEXT`` or a function that turns a number into
+  text is computed by the formula engine (15 significant digits, :mod:`xlmodel.formula.numfmt`);
 * :mod:`.lookups`: the approximate searches of ``MATCH``, ``VLOOKUP``, ``HLOOKUP`` and
   ``LOOKUP`` (Excel's bisection, its scan for ``match_type`` -1, the last of duplicates).
 """
@@ -68,14 +73,20 @@ _CRITERIA = frozenset({"COUNTIF", "COUNTIFS", "SUMIF", "SUMIFS", "AVERAGEIF", "A
 #: "=" alone.
 _CRITERION_RE = re.compile(r'"(?:<>(?:[^"0-9.+\-]|"\s*&)|=")')
 
-#: Every function whose call may move a cell to the Python side.
-NAMES = frozenset(FIXES) | _CRITERIA
+#: Functions of the formula engine that turn a number into text as Excel does, where
+#: IronCalc does not (and TEXT, whose formats IronCalc follows less closely).
+_TEXT = frozenset({"CONCAT", "CONCATENATE", "EXACT", "LEFT", "LEN", "LOWER", "MID", "REPT",
+                   "RIGHT", "SUBSTITUTE", "TEXT", "TRIM", "UPPER"})
+
+#: Every function whose call may move a cell to the Python side (and ``&`` does too).
+NAMES = frozenset(FIXES) | _CRITERIA | _TEXT
 
 
 def differs(formula: str, called: set[str]) -> bool:
     """Whether a formula calling the functions ``called`` makes a call IronCalc gets wrong:
-    any call to a function fixed here, except a lookup that matches exactly, and a literal
-    criterion IronCalc reads otherwise than Excel."""
+    any call to a function fixed here, except a lookup that matches exactly; a literal
+    criterion IronCalc reads otherwise than Excel; text made from numbers."""
     return (not _ALWAYS.isdisjoint(called)
+            or not _TEXT.isdisjoint(called) or "&" in formula
             or (not _LOOKUPS.isdisjoint(called) and approximate(formula))
             or (not _CRITERIA.isdisjoint(called) and _CRITERION_RE.search(formula) is not None))

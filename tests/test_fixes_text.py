@@ -1,0 +1,66 @@
+"""Text in full mode: numbers written as text with 15 significant digits and TEXT's number
+formats (xlmodel/formula/numfmt.py), against Excel's values (tests/text_cases.py)."""
+
+import openpyxl
+import pytest
+
+from tests.text_cases import CASES
+from xlmodel import harness, workbook
+from xlmodel.errors import EXCEL_ERROR_CODES, ExcelError
+from xlmodel.formula import numfmt
+from xlmodel.harness import engine
+
+
+def _excel(value):
+    if isinstance(value, str) and value in EXCEL_ERROR_CODES:
+        return ExcelError(value)
+    return value
+
+
+def _book(path):
+    book = openpyxl.Workbook()
+    for row, (formula, _, _) in enumerate(CASES, 1):
+        book.active.cell(row, 1, formula)
+    book.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def computed(tmp_path_factory):
+    report = harness.check(_book(tmp_path_factory.mktemp("text") / "text.xlsx"), "full")
+    assert not report.not_recomputed
+    return report.recomputed
+
+
+@pytest.mark.parametrize(("row", "formula", "expected", "source"),
+                         [(row, *case) for row, case in enumerate(CASES, 1)],
+                         ids=[f"{row}:{case[0]}" for row, case in enumerate(CASES, 1)])
+def test_full_mode_gives_excels_value(computed, row, formula, expected, source):
+    got = computed[("Sheet", f"A{row}")]
+    assert harness.same(got, _excel(expected)), (got, source)
+
+
+def test_ironcalc_alone_misses_some_of_them(tmp_path):
+    values = engine.recalculate(workbook.read_workbook(_book(tmp_path / "t.xlsx"))).values
+    wrong = [f for row, (f, e, _) in enumerate(CASES, 1)
+             if not harness.same(values.get(("Sheet", row, 1)), _excel(e))]
+    assert len(wrong) >= 50, len(wrong)
+
+
+@pytest.mark.parametrize(("value", "fmt", "expected"), [
+    (0.0, "mm/dd/yyyy", "01/00/1900"),          # serial 0
+    (60.0, "d mmm yyyy", "29 Feb 1900"),        # the fictitious leap day
+    (61.0, "d mmm yyyy", "1 Mar 1900"),
+    (45141.999999, "h:mm:ss", "0:00:00"),       # rounds into the next day
+    (1234.5, "#,##0", "1,235"),                 # half away from zero
+    (-1234.5, "#,##0;(#,##0)", "(1,235)"),
+    (0.0, "0;-0;\"zero\"", "zero"),
+    (1.0 / 3.0, "# ??/??", "  1/3 "),           # no whole part; both padded to two
+    ("abc", "0;0;0;\"[\"@\"]\"", "[abc]"),
+])
+def test_number_formats_worked_by_hand(value, fmt, expected):
+    assert numfmt.format_value(value, fmt) == expected
+
+
+def test_a_format_it_cannot_read_is_value_error():
+    assert isinstance(numfmt.format_value(1.0, "[unclosed"), ExcelError)
