@@ -111,6 +111,22 @@ def test_static_reasons():
         assert formula_text.static_reason(fine) is None, fine
 
 
+@pytest.mark.parametrize(("formula", "environment"), [
+    ('CELL("address",B3)', False),       # "$B$3" wherever the file is
+    ('CELL("Col",C5)+CELL("row",C5)', False),
+    ('CELL("contents",A1)&CELL("type",A1)', False),
+    ('CELL("filename",A1)', True),       # the file's own path
+    ('CELL("format",A1)', True),         # formats are not read
+    ('CELL("address")', True),           # the last cell changed
+    ('CELL("address",Other!A1)', True),  # "[Book1.xlsx]Other!$A$1" names the file
+    ('CELL(A2,B3)', True),               # what it asks for is not known from the text
+    ('INFO("numfile")', True),
+])
+def test_cell_is_recomputed_where_its_reference_alone_answers(formula, environment):
+    reason = formula_text.static_reason(formula)
+    assert (reason is not None and reason[0] == formula_text.ENVIRONMENT) is environment
+
+
 def test_a_rust_panic_in_the_engine_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys):
     import ironcalc
 

@@ -199,6 +199,27 @@ def expand_three_d(formula: str, sheets: list[str]) -> str | None:
     return out
 
 
+#: What CELL answers from the reference alone, wherever the file is opened.
+_CELL_LOCAL_INFO = frozenset({"ADDRESS", "COL", "CONTENTS", "ROW", "TYPE"})
+
+
+def _cell_is_local(formula: str) -> bool:
+    """Every CELL call in the formula asks, as a literal, for what its reference alone tells
+    (its address on the same sheet, row, column, contents or type), not for the file's name,
+    a format, a width, or the last cell changed (no reference)."""
+    from xlmodel.formula.parser import Text, find_calls
+
+    try:
+        sites = find_calls(formula, {"CELL"})
+    except Exception:  # noqa: BLE001 - a formula the parser refuses: not recomputed
+        return False
+    return all(len(site.node.args) == 2 and isinstance(site.node.args[0], Text)
+               and site.node.args[0].value.upper() in _CELL_LOCAL_INFO
+               # another sheet's address names the file: "[Book1.xlsx]Sheet2!$A$1"
+               and not (site.node.args[0].value.upper() == "ADDRESS" and "!" in site.args[1])
+               for site in sites)
+
+
 def static_reason(formula: str, is_data_table: bool = False) -> tuple[str, str] | None:
     """Why a formula cannot be recomputed, read from its text alone; None when it can be."""
     if is_data_table:
@@ -221,7 +242,7 @@ def static_reason(formula: str, is_data_table: bool = False) -> tuple[str, str] 
         for name in called_functions(formula):
             if name in VOLATILE_FUNCTIONS:
                 return VOLATILE, name
-            if name in ENVIRONMENT_FUNCTIONS:
+            if name in ENVIRONMENT_FUNCTIONS and not (name == "CELL" and _cell_is_local(formula)):
                 return ENVIRONMENT, name
     if bracket and _STRUCTURED_RE.search(_QUOTED_SHEET_RE.sub("S", text)):
         return STRUCTURED_REFERENCE, "Table[Column]"
