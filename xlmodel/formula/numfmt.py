@@ -12,12 +12,12 @@ rounds to zero keeps its minus sign (``-0``), as Excel shows it.
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from xlmodel.errors import ExcelError
+from xlmodel.formula import calendar
 from xlmodel.formula.values import number_text
 
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",
@@ -327,15 +327,6 @@ def _fmt_fraction(x, items):
     return int_text + ntext + "/" + dtext + den_lits
 
 
-def _serial_to_date(n):
-    if n == 0:
-        return 1900, 1, 0
-    if n == 60:
-        return 1900, 2, 29
-    d = _dt.date(1899, 12, 31 if n < 60 else 30) + _dt.timedelta(days=n)
-    return d.year, d.month, d.day
-
-
 def _fmt_datetime(x, toks):
     if x < 0:
         raise ValueError("negative date")
@@ -356,11 +347,11 @@ def _fmt_datetime(x, toks):
     unit = 86400 * 10 ** frac_digits
     ticks = int(_round_dec(x * unit, 0))
     days, rem = divmod(ticks, unit)
-    if days > 2958465 and any(t[0] == "dt" and t[1][0] in "ymd" for t in items):
+    if days > calendar.MAX_SERIAL and any(t[0] == "dt" and t[1][0] in "ymd" for t in items):
         raise ValueError("date out of range")
     secs, sub = divmod(rem, 10 ** frac_digits)
     hh, mm, ss = secs // 3600, secs // 60 % 60, secs % 60
-    y, mo, d = _serial_to_date(days) if days <= 2958465 else (9999, 12, 31)
+    y, mo, d = calendar.serial_to_ymd(days) if days <= calendar.MAX_SERIAL else (9999, 12, 31)
     # m after h or before s is minutes
     kinds = []
     for i, t in enumerate(items):

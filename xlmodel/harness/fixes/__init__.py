@@ -22,7 +22,9 @@ against the values Excel computed and saved, published examples and hand-worked 
   ``0.3333333333333333``, Excel ``0.333333333333333``; ``1E+20`` comes out in full), and its
   ``TEXT`` rounds halves to even and lacks fractions, conditions and many date codes; a
   formula that joins text with ``&``, calls ``TEXT`` or a function that turns a number into
-  text is computed by the formula engine (15 significant digits, :mod:`xlmodel.formula.numfmt`);
+  text is computed by the formula engine (15 significant digits, :mod:`xlmodel.formula.numfmt`),
+  and so is ``VALUE``, which reads dates, times, fractions and ``(12)`` as Excel does;
+  :mod:`.text` has ``TEXTJOIN``;
 * :mod:`.lookups`: the approximate searches of ``MATCH``, ``VLOOKUP``, ``HLOOKUP`` and
   ``LOOKUP`` (Excel's bisection, its scan for ``match_type`` -1, the last of duplicates).
 """
@@ -39,10 +41,12 @@ from xlmodel.harness.fixes.lookups import FIXES as _LOOKUP_FIXES
 from xlmodel.harness.fixes.lookups import NAMES as _LOOKUPS
 from xlmodel.harness.fixes.lookups import approximate
 from xlmodel.harness.fixes.statistics import FIXES as _STATISTICS_FIXES
+from xlmodel.harness.fixes.text import FIXES as _TEXT_FIXES
 
 #: Native function name -> Python implementation with Excel's semantics (scalar arguments:
 #: float, str, bool, None for blank or omitted).
-FIXES = {**_BASE_FIXES, "VDB": vdb, **_DATE_FIXES, **_LOOKUP_FIXES, **_STATISTICS_FIXES}
+FIXES = {**_BASE_FIXES, "VDB": vdb, **_DATE_FIXES, **_LOOKUP_FIXES, **_STATISTICS_FIXES,
+         **_TEXT_FIXES}
 
 
 def _guarded(name: str, fn):
@@ -63,7 +67,7 @@ def _guarded(name: str, fn):
 FIXES = {name: _guarded(name, fn) for name, fn in FIXES.items()}
 
 #: The fixes that take ranges and array constants as 2-D arrays.
-ARRAY_ARGS = _LOOKUPS | frozenset(_STATISTICS_FIXES)
+ARRAY_ARGS = _LOOKUPS | frozenset(_STATISTICS_FIXES) | frozenset(_TEXT_FIXES)
 
 _ALWAYS = frozenset(FIXES) - _LOOKUPS
 
@@ -76,7 +80,7 @@ _CRITERION_RE = re.compile(r'"(?:<>(?:[^"0-9.+\-]|"\s*&)|=")')
 #: Functions of the formula engine that turn a number into text as Excel does, where
 #: IronCalc does not (and TEXT, whose formats IronCalc follows less closely).
 _TEXT = frozenset({"CONCAT", "CONCATENATE", "EXACT", "LEFT", "LEN", "LOWER", "MID", "REPT",
-                   "RIGHT", "SUBSTITUTE", "TEXT", "TRIM", "UPPER"})
+                   "RIGHT", "SUBSTITUTE", "TEXT", "TRIM", "UPPER", "VALUE"})
 
 #: Every function whose call may move a cell to the Python side (and ``&`` does too).
 NAMES = frozenset(FIXES) | _CRITERIA | _TEXT

@@ -11,13 +11,17 @@ Scalar arguments as in the harness: float, str, bool, None (blank / omitted).
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 
 from xlmodel.errors import ExcelError
-
-MAX_SERIAL = 2958465
-_BASE = _dt.date(1899, 12, 30)          # serial 0 for dates from 1900-03-01 on
+from xlmodel.formula.calendar import (
+    MAX_SERIAL,
+    days_in_month,
+    is_leap,
+    serial_to_ymd,
+    text_serial,
+    ymd_to_serial,
+)
 
 
 def _num(msg):
@@ -26,39 +30,6 @@ def _num(msg):
 
 def _value(msg):
     return ExcelError("#VALUE!", msg)
-
-
-# ---------------------------------------------------------------- serial <-> (y, m, d)
-
-def serial_to_ymd(serial: int):
-    """Excel's calendar for a whole serial 0..2958465: (year, month, day)."""
-    if serial == 0:
-        return 1900, 1, 0
-    if serial == 60:
-        return 1900, 2, 29
-    if serial < 60:
-        d = _dt.date(1899, 12, 31) + _dt.timedelta(days=serial)
-    else:
-        d = _BASE + _dt.timedelta(days=serial)
-    return d.year, d.month, d.day
-
-
-def ymd_to_serial(y: int, m: int, d: int) -> int:
-    """Serial of a real (proleptic Gregorian) date, Excel numbering (fake 1900-02-29 counted)."""
-    s = (_dt.date(y, m, 1) - _BASE).days + d - 1
-    if (y, m) < (1900, 3):   # real days before 1900-03-01 are one lower in Excel
-        s -= 1
-    return s
-
-
-def _days_in_month(y, m):
-    if m == 12:
-        return 31
-    return (_dt.date(y, m + 1, 1) - _dt.date(y, m, 1)).days
-
-
-def _is_leap(y):
-    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
 
 
 # ---------------------------------------------------------------- argument coercion
@@ -79,7 +50,7 @@ def _to_number(name, v, bool_ok=True):
         return float(text)
     except ValueError:
         pass
-    dv = datevalue_serial(text)
+    dv = text_serial(text)
     if dv is None:
         return _value(f"{name}: {text[:30]!r} is not a date or number")
     return dv
@@ -95,121 +66,11 @@ def _to_serial(name, v, bool_ok=True):
     return int(math.floor(x))
 
 
-# ---------------------------------------------------------------- text dates and times
-
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-           "september", "october", "november", "december")
-
-
-def _month_name(tok):
-    """1..12 for an English month name or a prefix of at least three letters, else None."""
-    t = tok.lower().rstrip(".")
-    if len(t) >= 3:
-        for i, full in enumerate(_MONTHS, 1):
-            if full.startswith(t):
-                return i
-    return None
-
-
-def _year(tok):
-    if not tok.isdigit() or len(tok) not in (1, 2, 4):
-        return None
-    y = int(tok)
-    if len(tok) <= 2:
-        y += 2000 if y < 30 else 1900
-    return y
-
-
-def _parse_time(text):
-    """'h:mm[:ss[.fff]] [AM|PM]' or 'h AM' -> fraction of a day, or None."""
-    t = text.strip().upper()
-    ampm = None
-    for suf in ("AM", "PM", "A", "P"):
-        if t.endswith(suf) and (len(t) == len(suf) or t[-len(suf) - 1] in " 0123456789"):
-            ampm = suf[0]
-            t = t[: -len(suf)].strip()
-            break
-    parts = t.split(":")
-    if not parts or not all(p.replace(".", "", 1).isdigit() for p in parts) or len(parts) > 3:
-        return None
-    if len(parts) == 1 and ampm is None:
-        return None
-    try:
-        h = int(parts[0])
-        mi = int(parts[1]) if len(parts) > 1 else 0
-        s = float(parts[2]) if len(parts) > 2 else 0.0
-    except ValueError:
-        return None
-    if ampm:
-        if h > 12:
-            return None
-        h = h % 12 + (12 if ampm == "P" else 0)
-    if mi > 59 and len(parts) == 3 or s >= 60:
-        return None
-    return (h * 3600 + mi * 60 + s) / 86400.0
-
-
-def _parse_date(text):
-    """Date part in US-English forms -> serial, or None. Years 1900..9999 only."""
-    t = text.strip().replace(",", " ")
-    y = m = d = None
-    for sep in ("-", "/"):
-        if sep in t:
-            p = [x for x in t.split(sep)]
-            break
-    else:
-        p = t.split()
-    p = [x.strip() for x in p if x.strip()]
-    if len(p) == 3:
-        a, b, c = p
-        if a.isdigit() and len(a) == 4:                       # 2017-1-15, 2017/1/15
-            y = int(a)
-            m = int(b) if b.isdigit() else _month_name(b)
-            d = int(c) if c.isdigit() else None
-        elif a.isdigit() and b.isdigit():                     # 1/15/2017 (month first)
-            m, d, y = int(a), int(b), _year(c)
-        elif a.isdigit():                                     # 15-Jan-2017
-            d, m, y = int(a), _month_name(b), _year(c)
-        elif b.isdigit():                                     # Jan 15 2017
-            m, d, y = _month_name(a), int(b), _year(c)
-    elif len(p) == 2:
-        a, b = p
-        if _month_name(a) and _year(b) and len(b) == 4:     # Jan-2017 -> 1st of month
-            m, d, y = _month_name(a), 1, _year(b)
-    if None in (y, m, d):
-        return None
-    if not (1900 <= y <= 9999 and 1 <= m <= 12):
-        return None
-    if y == 1900 and m == 2 and d == 29:
-        return 60
-    if not 1 <= d <= _days_in_month(y, m):
-        return None
-    return ymd_to_serial(y, m, d)
-
-
-def datevalue_serial(text):
-    """Serial (date + time fraction) of a text date/time, or None."""
-    t = text.strip()
-    if not t:
-        return None
-    tm = _parse_time(t)
-    if tm is not None:
-        return tm
-    # date followed by a time: split at the first space before a digit:digit group
-    for i, ch in enumerate(t):
-        if ch == " " and ":" in t[i:]:
-            ds = _parse_date(t[:i])
-            tm = _parse_time(t[i + 1:])
-            if ds is not None and tm is not None:
-                return ds + tm
-    return _parse_date(t)
-
-
 def datevalue(date_text=None):
     """DATEVALUE: text only (a number is #VALUE!); the date part of the text, whole."""
     if not isinstance(date_text, str) or isinstance(date_text, bool):
         return _value("DATEVALUE: the argument is not text")
-    v = datevalue_serial(date_text)
+    v = text_serial(date_text)
     if v is None:
         return _value(f"DATEVALUE: {date_text[:30]!r} is not a date")
     return float(math.floor(v))
@@ -368,7 +229,7 @@ def datedif(start_date=None, end_date=None, unit=None):
         if d2 >= d1:
             return float(d2 - d1)
         py, pm = (y2, m2 - 1) if m2 > 1 else (y2 - 1, 12)
-        return float(d2 + _days_in_month(py, pm) - d1)
+        return float(d2 + days_in_month(py, pm) - d1)
     if u == "YD":
         # start moved to the end's year (or the year before), overflowing like DATE():
         # 29 February in a common year becomes 1 March.
@@ -380,7 +241,7 @@ def datedif(start_date=None, end_date=None, unit=None):
 # ---------------------------------------------------------------- YEARFRAC
 
 def _last_of_feb(y, m, d):
-    return m == 2 and d == _days_in_month(y, 2)
+    return m == 2 and d == days_in_month(y, 2)
 
 
 def yearfrac(start_date=None, end_date=None, basis=None):
@@ -441,17 +302,17 @@ def yearfrac(start_date=None, end_date=None, basis=None):
         return ((y2 - y1) * 360 + (m2 - m1) * 30 + (d2 - d1)) / 360.0
     # basis 1
     if y1 == y2 or (y2 == y1 + 1 and (m1, d1) >= (m2, d2)):
-        if y1 == y2 and _is_leap(y1):
+        if y1 == y2 and is_leap(y1):
             year_len = 366
-        elif (_is_leap(y1) and (m1, d1) <= (2, 29) and (y2 > y1 or (m2, d2) >= (3, 1))) or \
-             (_is_leap(y2) and (m2, d2) >= (3, 1) and (y1 < y2 or (m1, d1) < (3, 1))) or \
+        elif (is_leap(y1) and (m1, d1) <= (2, 29) and (y2 > y1 or (m2, d2) >= (3, 1))) or \
+             (is_leap(y2) and (m2, d2) >= (3, 1) and (y1 < y2 or (m1, d1) < (3, 1))) or \
              (m2 == 2 and d2 == 29):
             year_len = 366
         else:
             year_len = 365
         return days / year_len
     total = ymd_to_serial(y2 + 1, 1, 1) - ymd_to_serial(y1, 1, 1) if y2 < 9999 else \
-        sum(366 if _is_leap(y) else 365 for y in range(y1, y2 + 1))
+        sum(366 if is_leap(y) else 365 for y in range(y1, y2 + 1))
     return days / (total / (y2 - y1 + 1))
 
 
