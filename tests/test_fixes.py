@@ -185,3 +185,32 @@ def test_vdb_agrees_with_ironcalc_on_whole_periods(tmp_path):
     values = engine.recalculate(workbook.read_workbook(path)).values
     for row, args in enumerate(cases, 1):
         assert FIXES["VDB"](*args) == pytest.approx(values[("Sheet", row, 1)], rel=1e-9), args
+
+
+def test_a_native_cell_the_python_side_fails_on_keeps_its_value_and_is_reported(
+        tmp_path, monkeypatch):
+    """A defect of the Python side on a native cell is that cell's "not recomputed", never
+    a refused workbook; the cells IronCalc computes are still checked."""
+    import dataclasses
+
+    import openpyxl
+
+    from xlmodel.formula.functions import registry
+    from xlmodel.harness import formula_text
+
+    def broken(text):
+        raise RuntimeError("a defect")
+
+    monkeypatch.setitem(registry.FUNCTIONS, "LEN", dataclasses.replace(
+        registry.FUNCTIONS["LEN"], impl=broken))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "abc"
+    sheet["B1"] = '=LEN(A1)&" letters"'
+    sheet["C1"] = "=1+1"
+    path = tmp_path / "broken.xlsx"
+    book.save(path)
+    report = harness.check(path, "full")
+    reason = report.not_recomputed[("Sheet", "B1")]
+    assert reason[0] == formula_text.PYTHON_SIDE_FAILED and "a defect" in reason[1]
+    assert report.recomputed[("Sheet", "C1")] == 2.0

@@ -258,6 +258,13 @@ FUNCTION_CASES = [
     ("ROUND(21.5,-1)", 20.0),  # Excel docs
     ("ROUND(2.675,2)", 2.68),
     ("ROUND(-2.5,0)", -3.0),
+    ("ROUNDUP(1E+300,10)", 1e300),  # every digit kept: no rounding to do
+    ("ROUND(2.5,1E+10)", 2.5),
+    ("ROUND(9.9,-2)", 0.0),  # the place is above the first digit
+    ("ROUNDUP(9.9,-2)", 100.0),
+    ("ROUNDUP(-9.9,-2)", -100.0),
+    ("ROUNDDOWN(1.5,-400)", 0.0),
+    ("ROUNDUP(1.5,-400)", ExcelError("#NUM!")),  # 1E+400 is past the largest number
     ("ROUNDUP(3.2,0)", 4.0),  # Excel docs
     ("ROUNDUP(-3.14159,1)", -3.2),
     ("ROUNDUP(31415.92654,-2)", 31500.0),

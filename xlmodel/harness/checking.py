@@ -21,6 +21,7 @@ from xlmodel.harness.compare import (
     plain,
     same,
 )
+from xlmodel.harness.formula_text import PYTHON_SIDE_FAILED
 from xlmodel.harness.loading import MAX_CELLS, MAX_TEXT, Loaded, OurCalls, load
 from xlmodel.harness.report import Mismatch, Report
 
@@ -92,8 +93,9 @@ def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
             from xlmodel.workbook.tables import read_tables
 
             tables = read_tables(path, wb.data, **limits)
+        calls = OurCalls(wb)
         try:
-            rec = engine.recalculate(wb.data, OurCalls(wb), cells=wb.saved.cells,
+            rec = engine.recalculate(wb.data, calls, cells=wb.saved.cells,
                                      tables=tables, kept={
                                          k: (engine.TOO_LARGE, why)
                                          for k, why in wb.too_large.items()})
@@ -103,6 +105,9 @@ def _check(path, mode, rtol, atol, limits, keep_cells=False) -> Report:
             raise WorkbookError(f"{path}: full recalculation failed: {type(exc).__name__}: "
                                 f"{str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
         ours = set(wb.udf_keys)
+        for key, what in calls.failed.items():  # a native cell kept at its saved value
+            rec.not_recomputed[key] = (PYTHON_SIDE_FAILED, what)
+            rec.ours.pop(key, None)
         for key, (reason, detail) in rec.not_recomputed.items():
             if key not in ours:
                 cell = wb.formulas[key]

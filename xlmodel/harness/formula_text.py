@@ -17,9 +17,11 @@ STRUCTURED_REFERENCE = "table (structured) reference"
 UNREADABLE = "formula the engine cannot read"
 CIRCULAR = "circular reference (iterative calculation)"
 TOO_LARGE = "range too large to evaluate"
+PYTHON_SIDE_FAILED = "the Python side failed on a native function"
 #: Every reason, in the order reports list them.
 REASONS = (EXTERNAL_LINK, THREE_D_REFERENCE, DATA_TABLE, UNKNOWN_FUNCTION, VOLATILE,
-           ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE, CIRCULAR, TOO_LARGE)
+           ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE, CIRCULAR, TOO_LARGE,
+           PYTHON_SIDE_FAILED)
 #: Functions whose value is not a function of the workbook: recomputing them cannot
 #: reproduce what was saved.
 VOLATILE_FUNCTIONS = frozenset({"NOW", "TODAY", "RAND", "RANDBETWEEN", "RANDARRAY"})

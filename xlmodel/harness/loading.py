@@ -435,6 +435,10 @@ class OurCalls:
         self.wb = wb
         self.keys = list(wb.udf_keys) + (list(wb.fixed_keys) if wb.mode == "full" else [])
         self._grouped: dict | None = None
+        self._native = set(wb.fixed_keys) if wb.mode == "full" else set()
+        #: native cells whose evaluation here raised (a defect of this side, not Excel's
+        #: value) -> what failed: they keep their saved values and are reported as such
+        self.failed: dict = {}
 
     def inputs(self):
         engine, seen, known = self.wb.engine, set(), {}
@@ -468,6 +472,11 @@ class OurCalls:
             if first not in failed:
                 for key in others:
                     results[key] = results[first]
+        if self._native and failed:
+            saved = self.wb.saved
+            for key in self._native.intersection(failed):
+                self.failed[key] = failed[key]
+                results[key] = saved.get(key)
         return {key: results[key] for key in self.keys}
 
     def _groups(self) -> dict:

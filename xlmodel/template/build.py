@@ -140,7 +140,10 @@ def compute(path: Path, spills) -> tuple[dict, dict]:
                          for ref, c in cells.items()}
     data = dataclasses.replace(data, cells=marked)
     wb = harness.from_data(data)
-    rec = engine.recalculate(data, harness.OurCalls(wb))
+    calls = harness.OurCalls(wb)
+    rec = engine.recalculate(data, calls)
+    for (sheet, row, col), what in calls.failed.items():
+        raise WorkbookError(f"{sheet}!{make_ref(row, col)}: cannot be computed: {what}")
     if rec.not_recomputed:
         (sheet, row, col), (reason, detail) = next(iter(rec.not_recomputed.items()))
         raise WorkbookError(f"{sheet}!{make_ref(row, col)}: cannot be computed: "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_UP, Decimal
 
 import numpy as np
 
@@ -201,6 +201,13 @@ def _round_with(x: float, digits: float, mode: str) -> float:
     d = _int_arg(digits)
     # Round on 15 significant digits first, as Excel does, so 0.1+0.2 rounds up like 0.3.
     value = Decimal(f"{x:.15g}") if x != 0 else Decimal(0)
+    if x == 0 or value.adjusted() + d >= 15:
+        return float(value)  # every digit it has is kept (ROUNDUP(1E+300, 10) is 1E+300)
+    if value.adjusted() + d < -1:
+        # the place is above the first digit: 0, or one unit of that place rounding up
+        if mode != ROUND_UP:
+            return 0.0
+        return math.copysign(10.0 ** -d if -d <= 308 else math.inf, x)
     return float(value.quantize(Decimal(1).scaleb(-d), rounding=mode))
 
 
