@@ -214,3 +214,37 @@ def test_a_native_cell_the_python_side_fails_on_keeps_its_value_and_is_reported(
     reason = report.not_recomputed[("Sheet", "B1")]
     assert reason[0] == formula_text.PYTHON_SIDE_FAILED and "a defect" in reason[1]
     assert report.recomputed[("Sheet", "C1")] == 2.0
+
+
+def test_a_cell_that_intersects_a_range_stays_with_ironcalc(tmp_path):
+    """Excel (and IronCalc) read a range where one value is expected at the formula's own
+    row; the Python side would take the first cell, so such a cell is not moved there."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"], sheet["A2"], sheet["A3"] = 100, 45000, 3
+    sheet["B2"], sheet["C2"], sheet["D2"] = '=A1:A3&"x"', "=LEN(A1:A3)", "=DAY(A1:A3)"
+    path = tmp_path / "intersect.xlsx"
+    book.save(path)
+    got = harness.check(path, "full").recomputed
+    # 45000 is 2023-03-15
+    assert (got[("Sheet", "B2")], got[("Sheet", "C2")], got[("Sheet", "D2")]) == (
+        "45000x", 5.0, 15.0)
+
+
+def test_whole_columns_reach_every_row_on_the_python_side(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    data = book.create_sheet("Data")
+    for row in range(1, 5):
+        data.cell(row, 1, f"k{row}")
+        data.cell(row, 2, row)
+    sheet["A1"] = '=SUM(Data!B:B)&""'
+    sheet["A2"] = '=INDEX(Data!B:B,MATCH("k3",Data!A:A,0))&""'
+    path = tmp_path / "columns.xlsx"
+    book.save(path)
+    got = harness.check(path, "full").recomputed
+    assert (got[("Sheet", "A1")], got[("Sheet", "A2")]) == ("10", "3")

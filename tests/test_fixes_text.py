@@ -64,3 +64,31 @@ def test_number_formats_worked_by_hand(value, fmt, expected):
 
 def test_a_format_it_cannot_read_is_value_error():
     assert isinstance(numfmt.format_value(1.0, "[unclosed"), ExcelError)
+
+
+@pytest.mark.parametrize(("value", "fmt", "expected"), [
+    (1e26, "0.00", "100000000000000000000000000.00"),    # past 28 decimal digits
+    (5.0, "0." + "0" * 30, "5." + "0" * 30),
+    (0.37, "# ??/100", " 37/100"),                       # a denominator written out
+    (0.5, "# ?/10", " 5/10"),
+    (1.0, "?/?", "1/1"),                                 # no whole part to carry into
+    (3000000.0, "[h]:mm", "72000000:00"),                # elapsed hours past 9999-12-31
+])
+def test_number_formats_at_the_edges(value, fmt, expected):
+    assert numfmt.format_value(value, fmt) == expected
+
+
+def test_a_fraction_with_many_placeholders_is_found_at_once():
+    """The closest fraction with up to twelve-digit denominators: by continued fractions,
+    not by trying every denominator (that took hours)."""
+    assert numfmt.format_value(0.333, "?/" + "?" * 12).strip() == "333/1000"
+    assert numfmt.format_value(1 / 3, "?/" + "?" * 12).strip() == "1/3"
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_a_number_that_is_not_finite_is_num(value):
+    assert numfmt.format_value(value, "0") == ExcelError("#NUM!")
+
+
+def test_a_format_longer_than_excels_is_value_error():
+    assert numfmt.format_value(1.0, "0" * 256) == ExcelError("#VALUE!")

@@ -879,3 +879,24 @@ def test_names_beyond_ascii_tokenize_as_before():
         ("NUMBER", "1"), ("RPAREN", ")")]
     with pytest.raises(FormulaError, match="unexpected"):
         tokenize("x\U0001F600+1")  # a character beyond U+FFFF is no part of a name
+
+
+def test_wildcards_match_as_a_regular_expression_would_in_bounded_time():
+    import random
+    import re
+
+    from xlmodel.formula.functions.common import Wildcard
+
+    def reference(pattern):
+        parts = [".*" if s == "*" else "." if s == "?" else re.escape(s[-1])
+                 for s in re.findall(r"~[*?~]|[*?]|.", pattern, re.DOTALL)]
+        return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+    rng = random.Random(5)
+    for _ in range(5000):
+        pattern = "".join(rng.choice("ab*?~A") for _ in range(rng.randint(0, 7)))
+        text = "".join(rng.choice("abAB*?~") for _ in range(rng.randint(0, 8)))
+        assert Wildcard(pattern).fullmatch(text) == (
+            reference(pattern).fullmatch(text) is not None), (pattern, text)
+    # a regular expression of ".*a" runs backtracks for hours here
+    assert not Wildcard("*a" * 1000 + "b").fullmatch("a" * 3000)

@@ -278,6 +278,17 @@ class Engine:
         """The range each spilling formula (and legacy array formula) covers."""
         return dict(self._store.spills)
 
+    def extend(self, sheet: str, rows: int, cols: int) -> None:
+        """Let whole columns and rows (``A:A``, ``1:1``) of ``sheet`` reach at least ``rows``
+        rows and ``cols`` columns (a sheet whose values are set later holds them)."""
+        canonical = self._sheet(sheet)
+        ext = self._extent.get(canonical, [1, 1])
+        if rows > ext[0] or cols > ext[1]:
+            self._grow(canonical, rows, cols)
+            self._compiled = None
+            self._formula_cache.clear()
+            self._name_fns.clear()
+
     def set_values(self, values: Mapping[Key, object]) -> None:
         """Replace the current values of all cells, e.g. with the values a workbook cached.
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
+from fractions import Fraction
 
 from xlmodel.errors import ExcelError
 from xlmodel.formula import calendar
@@ -30,11 +31,20 @@ _COND = re.compile(r"^\[(<=|>=|<>|<|>|=)\s*(-?[\d.]+(?:e[+-]?\d+)?)\]$", re.I)
 _ELAPSED = re.compile(r"^(h+|m+|s+)$", re.I)
 
 
+#: Excel's longest number format.
+MAX_FORMAT = 255
+
+
 def format_value(value: object, fmt: str) -> str | ExcelError:
     """Format a number or text with an Excel number format, as TEXT(value, fmt) does."""
+    if len(fmt) > MAX_FORMAT:
+        return ExcelError("#VALUE!", f"TEXT: a number format has at most {MAX_FORMAT} "
+                                     "characters")
     if isinstance(value, str):
         return _text_section(value, fmt)
     x = float(value)
+    if not math.isfinite(x):
+        return ExcelError("#NUM!", "TEXT: the number is not finite")
     try:
         sections = [_locale_literal(_tokens(s)) for s in _split_sections(fmt)]
         sec, neg_sign = _pick(x, sections)
@@ -55,7 +65,7 @@ def format_value(value: object, fmt: str) -> str | ExcelError:
             return _fmt_datetime(x, sec)
         # Excel keeps the minus on a value that rounds to zero ("-0", "-0.00")
         return ("-" if neg_sign else "") + _fmt_number(x, sec)
-    except (ValueError, IndexError, OverflowError) as exc:
+    except (ValueError, IndexError, ArithmeticError) as exc:
         return ExcelError("#VALUE!", f"TEXT: {exc}")
 
 
@@ -134,9 +144,15 @@ def _tokens(sec):
     return toks
 
 
-def _round_dec(x, places):
-    d = Decimal(format(abs(x), ".15g"))
-    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+#: Enough digits for any number (to 1E+308) at any place a format of 255 characters shows.
+_DIGITS = Context(prec=1_000, Emax=10_000, Emin=-10_000)
+
+
+def _round_dec(x, places, shift=0):
+    """|x| on its 15 significant digits, times 10**shift, rounded half away from zero to
+    ``places`` decimals."""
+    d = Decimal(format(abs(x), ".15g")).scaleb(shift, _DIGITS)
+    return d.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_DIGITS)
 
 
 def _group(digits):
@@ -239,10 +255,10 @@ def _fmt_number(x, toks):
                 e = e - (e % nint)
             else:
                 e = e - (nint - 1)
-        mant = _round_dec(x / 10 ** e if x else 0.0, ndec)
+        mant = _round_dec(x, ndec, -e)
         if x and mant >= Decimal(10) ** (nint if nint > 1 else 1):
             e += nint if nint > 1 else 1
-            mant = _round_dec(x / 10 ** e, ndec)
+            mant = _round_dec(x, ndec, -e)
         sign = items[exp_i][1]
         es = ("-" if e < 0 else "+" if sign == "+" else "")
         exp_text = "E" + es + str(abs(e)).zfill(len(eph))
@@ -281,10 +297,16 @@ def _fmt_fraction(x, items):
     slash = kinds.index("/")
     left = items[:slash]
     right = items[slash + 1:]
-    # denominator: fixed digits or placeholders
+    # denominator: a number written out (1-9 first: "/8", "/100"), or placeholders
+    fixed = ""
+    if right and right[0][0] == "lit" and right[0][1][:1] in "123456789":
+        run = 0
+        while run < len(right) and (right[run][1].isdigit() and right[run][0] in ("lit", "code")):
+            fixed += right[run][1]
+            run += 1
+        right = right[run:]
     den_ph = [t[1] for t in right if t[0] == "code" and t[1] in "0#?"]
     den_lits = "".join(t[1] for t in right if t[0] == "lit" and not t[1].isdigit())
-    fixed = "".join(t[1] for t in right if t[0] == "lit" and t[1].isdigit())
     # split left into integer part and numerator at the last literal gap
     phs = [i for i, t in enumerate(left) if t[0] == "code" and t[1] in "0#?"]
     num_start = phs[-1]
@@ -300,15 +322,10 @@ def _fmt_fraction(x, items):
         den = int(fixed)
         num = int(_round_dec(frac * den, 0))
     else:
-        maxd = 10 ** len(den_ph) - 1
-        best = (abs(frac), 0, 1)
-        for d in range(1, maxd + 1):
-            n = int(_round_dec(frac * d, 0))
-            err = abs(frac - n / d)
-            if err < best[0] - 1e-15:
-                best = (err, n, d)
-        _, num, den = best
-    if den and num == den:
+        # the closest fraction whose denominator has at most as many digits as placeholders
+        best = Fraction(frac).limit_denominator(10 ** len(den_ph) - 1)
+        num, den = best.numerator, best.denominator
+    if has_int and den and num == den:
         whole, num = whole + 1, 0
     if has_int:
         ints = [(("ph", t[1]) if t[0] == "code" and t[1] in "0#?" else ("lit", t[1]))
@@ -347,8 +364,6 @@ def _fmt_datetime(x, toks):
     unit = 86400 * 10 ** frac_digits
     ticks = int(_round_dec(x * unit, 0))
     days, rem = divmod(ticks, unit)
-    if days > calendar.MAX_SERIAL and any(t[0] == "dt" and t[1][0] in "ymd" for t in items):
-        raise ValueError("date out of range")
     secs, sub = divmod(rem, 10 ** frac_digits)
     hh, mm, ss = secs // 3600, secs // 60 % 60, secs % 60
     y, mo, d = calendar.serial_to_ymd(days) if days <= calendar.MAX_SERIAL else (9999, 12, 31)
@@ -365,6 +380,10 @@ def _fmt_datetime(x, toks):
             kinds.append("min" if is_min else "mon")
         else:
             kinds.append(None)
+    if days > calendar.MAX_SERIAL and any(
+            t[0] == "dt" and (t[1][0] in "yd" or kind == "mon") for t, kind in zip(items, kinds,
+                                                                                    strict=True)):
+        raise ValueError("date out of range")
     out, i = [], 0
     while i < len(items):
         t = items[i]

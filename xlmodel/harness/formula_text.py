@@ -268,6 +268,8 @@ _RANGE_RE = re.compile(
 
 
 _DIGITS_RE = re.compile(r"[0-9]+")
+#: IF, IFERROR and CHOOSE themselves, not SUMIF, COUNTIF or AVERAGEIF
+_CHOICE_RE = re.compile(r"(?<![A-Z0-9_.])(?:IF|IFERROR|CHOOSE)\(")
 _LEGACY: dict[str, bool] = {}  # formula shape -> needs_legacy_reading
 _LEGACY_SHAPES = 4_096
 
@@ -293,7 +295,7 @@ def needs_legacy_reading(formula: str) -> bool:
 def _needs_legacy_reading(formula: str) -> bool:
     text = _STRING_RE.sub('""', formula) if '"' in formula else formula
     upper = text.upper()
-    if "IF(" in upper or "CHOOSE(" in upper or "IFERROR(" in upper:
+    if ("IF(" in upper or "CHOOSE(" in upper or "IFERROR(" in upper) and _CHOICE_RE.search(upper):
         # IF's condition and CHOOSE's index are single values: only their other arguments
         # may be ranges, which this screen cannot tell apart
         return _RANGE_RE.search(text) is not None

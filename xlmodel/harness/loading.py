@@ -332,7 +332,8 @@ def from_data(data: workbook.WorkbookData, mode: str = "full",
         except RegionTooLarge as exc:
             # a native formula Excel may well have saved: it keeps its saved value
             too_large[key] = str(exc)
-        fixed = not ours and key not in too_large and _needs_fix(text, upper)
+        fixed = not ours and key not in too_large and _needs_fix(text, upper) and (
+            cell.array_ref is not None or cell.dynamic or not _intersects(text))
         if ours:
             udf_keys.append(key)
         elif fixed:
@@ -348,6 +349,13 @@ def from_data(data: workbook.WorkbookData, mode: str = "full",
     local_names = {(n.scope, n.name): n.text for n in data.defined_names if not n.workbook_scoped}
     engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
                     local_names=local_names, max_spill=max_cells)
+    if fixed_keys or udf_keys:
+        # whole columns and rows (A:A, 1:1) end at the last cell the sheet has, not at the
+        # last formula the engine holds
+        for sheet, sheet_cells in data.cells.items():
+            if sheet_cells:
+                engine.extend(sheet, max(c.row for c in sheet_cells.values()),
+                              max(c.col for c in sheet_cells.values()))
     spellings.register(engine, called)
     if fixed_keys:
         from xlmodel.harness.fixes import ARRAY_ARGS, FIXES
@@ -377,9 +385,18 @@ def _text_on_python_side(formulas, cells, udf_keys, fixed_keys, too_large) -> No
         if key in ours or key in fixed or key in too_large or cell.array_ref or cell.dynamic:
             continue
         if _TEXT_OPS_RE[0].search(cell.formula.upper()) and set(
-                called_functions(cell.formula)) <= python_side:
+                called_functions(cell.formula)) <= python_side and not _intersects(cell.formula):
             fixed_keys.append(key)
             cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
+
+
+def _intersects(formula: str) -> bool:
+    """A plain formula with a range where one value is expected (``=A1:A3&"x"``), which Excel
+    intersects with the formula's row or column: IronCalc reads those as Excel does, the
+    formula engine takes the range's first cell, so such a cell stays with IronCalc."""
+    from xlmodel.harness.formula_text import needs_legacy_reading
+
+    return needs_legacy_reading(formula)
 
 
 def _needs_fix(formula: str, upper: str | None = None) -> bool:

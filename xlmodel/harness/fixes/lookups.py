@@ -35,9 +35,9 @@ constant as a 2-D numpy object array, a scalar as itself.
 from __future__ import annotations
 
 import math
-import re
 
 from xlmodel.errors import ExcelError
+from xlmodel.formula.functions.common import wildcard_pattern
 from xlmodel.formula.parser import Bool, Missing, Number, find_calls
 
 #: The lookup functions computed here (their arguments are arrays).
@@ -114,25 +114,9 @@ def _cmp(a, b) -> int:
     return (a > b) - (a < b)
 
 
-def _wildcard(pattern: str):
-    """A compiled regex for an Excel wildcard pattern, or None if it has no wildcard."""
-    if not any(ch in pattern for ch in "*?~"):
-        return None
-    out, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "~" and i + 1 < len(pattern) and pattern[i + 1] in "*?~":
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        out.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
-        i += 1
-    return re.compile("".join(out), re.IGNORECASE | re.DOTALL)
-
-
 def _exact(x, values, wildcards=True):
     kind = _kind(x)
-    rx = _wildcard(x) if wildcards and kind == "text" else None
+    rx = wildcard_pattern(x) if wildcards and kind == "text" else None
     for i, v in enumerate(values):
         if _kind(v) != kind:
             continue
