@@ -248,3 +248,37 @@ def test_whole_columns_reach_every_row_on_the_python_side(tmp_path):
     book.save(path)
     got = harness.check(path, "full").recomputed
     assert (got[("Sheet", "A1")], got[("Sheet", "A2")]) == ("10", "3")
+
+
+def test_a_long_chain_through_both_engines_keeps_saved_values_rather_than_refusing(
+        tmp_path):
+    """Each step of this chain alternates between a cell the Python side computes (text
+    made from a number) and one IronCalc computes: past 50 passes between the engines the
+    cells still changing keep their saved values, and the rest of the workbook is checked."""
+    import openpyxl
+
+    from xlmodel.harness import formula_text
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = 1
+    for row in range(2, 120):
+        sheet[f"A{row}"] = f'=(A{row - 1}&"")/3' if row % 2 == 0 else f"=A{row - 1}*3"
+    sheet["B1"] = "=2+2"
+    path = tmp_path / "chain.xlsx"
+    book.save(path)
+    report = harness.check(path, "full")
+    assert {reason for reason, _, _ in report.not_recomputed.values()} == {
+        formula_text.UNSETTLED}
+    assert report.recomputed[("Sheet", "A50")] == pytest.approx(1 / 3, rel=1e-12)
+    assert report.recomputed[("Sheet", "B1")] == 4.0
+
+
+def test_an_array_where_a_fix_expects_one_value_is_taken_value_by_value(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "=SUM(LARGE({5,4,3},{1,2}))"
+    path = tmp_path / "lift.xlsx"
+    book.save(path)
+    assert harness.check(path, "full").recomputed[("Sheet", "A1")] == 9.0

@@ -258,6 +258,8 @@ FUNCTION_CASES = [
     ("ROUND(21.5,-1)", 20.0),  # Excel docs
     ("ROUND(2.675,2)", 2.68),
     ("ROUND(-2.5,0)", -3.0),
+    ("RIGHT(\"abc\",4)", "abc"),  # more than the text has: all of it
+    ("RIGHT(\"abc\",3)", "abc"),
     ("ROUNDUP(1E+300,10)", 1e300),  # every digit kept: no rounding to do
     ("ROUND(2.5,1E+10)", 2.5),
     ("ROUND(9.9,-2)", 0.0),  # the place is above the first digit
@@ -377,6 +379,11 @@ FUNCTION_CASES = [
     ("SUMIF(C1:C5,\">20\")", 120.0),
     ("SUMIF(B1:B5,\"*e*\",C1:C5)", 10.0 + 30.0 + 50.0),  # apple, cherry, date
     ("SUMIF(B1:B5,\"*e*\",C1)", 90.0),  # the sum range takes the criteria shape
+    ("COUNTIF(A1:A5,\"7\")", 1.0),  # the number 7 stored as text counts
+    ("COUNTIF(A1:A5,7)", 1.0),
+    ("COUNTIF(A1:A5,\">5\")", 0.0),  # but is not compared by size
+    ("1+\"$4.00\"", 5.0),  # Microsoft's "Calculation operators" examples
+    ("\"6/1/2001\"-\"5/1/2001\"", 31.0),
     ("COUNTIF(B1:B5,\"<>\")", 4.0),
     ("COUNTIF(C1:C5,\">=30\")", 3.0),
     ("COUNTIF(B1:B5,\"banana\")", 1.0),

@@ -63,19 +63,19 @@ def test_tampered_cell_inside_a_legacy_array_is_caught(kinds, tmp_path, mode):
 
 @pytest.mark.parametrize("mode", harness.MODES)
 def test_our_call_that_cannot_be_recomputed_fails_the_check(tmp_path, mode):
-    """Our calls are computed by the catalogue's evaluator, which has no DATE: the cell
+    """Our calls are computed by the catalogue's evaluator, which has no EOMONTH: the cell
     cannot be recomputed, and that fails the check (exit 1) rather than being skipped."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "S"
-    ws["A1"] = "=ANNUALIZED_TOKEN_RETURN(1)+DATE(2020,1,1)"
+    ws["A1"] = "=ANNUALIZED_TOKEN_RETURN(1)+EOMONTH(1,1)"
     path = tmp_path / "date.xlsx"
     wb.save(path)
     report = harness.check(path, mode)
     assert [(m.where, m.kind) for m in report.mismatches] == [("S!A1", "not recomputed")]
-    assert "unknown function DATE" in str(report.mismatches[0].recomputed)
+    assert "unknown function EOMONTH" in str(report.mismatches[0].recomputed)
     run = cli("check", "--mode", mode, path)
-    assert run.returncode == 1 and "unknown function DATE" in run.stdout, run.stdout
+    assert run.returncode == 1 and "unknown function EOMONTH" in run.stdout, run.stdout
 
 
 def test_a_native_cell_no_engine_can_compute_keeps_its_value_and_is_reported(tmp_path):

@@ -136,11 +136,15 @@ def _parse_date(text):
     return ymd_to_serial(y, m, d)
 
 
+#: Longer than any date and time Excel reads ("Wednesday, September 30, 2026 12:00:00.000 PM").
+_LONGEST = 64
+
+
 def text_serial(text: str) -> float | None:
     """The serial (date plus the time as a fraction of a day) of a date or time written as
     text, as Excel reads it in US English, or None."""
     t = text.strip()
-    if not t:
+    if not t or len(t) > _LONGEST:
         return None
     tm = _parse_time(t)
     if tm is not None:

@@ -335,7 +335,6 @@ def _fmt_fraction(x, items):
             int_text = _fill_int(ints, "0", False)
     else:
         int_text = "".join(t[1] for t in int_items if t[0] == "lit")
-        num += 0
     if num == 0 and has_int:
         width = len(num_ph) + 1 + (len(den_ph) or len(fixed))
         return int_text.rstrip() + " " * (len(int_text) - len(int_text.rstrip())) + " " * width

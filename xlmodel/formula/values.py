@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 
 from xlmodel.errors import ExcelError, WorkbookError
+from xlmodel.formula.calendar import text_serial
 from xlmodel.formula.cellrefs import MAX_COL, MAX_ROW, column_letters  # noqa: F401 (re-exported)
 
 ndarray = np.ndarray
@@ -164,8 +165,38 @@ def parse_number_text(text: str) -> float | None:
     return -value if sign == "-" else value
 
 
+_FRACTION = re.compile(r"([+-]?)(\d{1,15})\s+(\d{1,15})/(\d{1,15})")
+
+
+def value_of_text(text: str) -> float | None:
+    """The number VALUE reads in a text, or None: a number as arithmetic reads it, with a
+    leading ``$`` or in parentheses for a negative one (``"(12)"`` is -12), a whole number and
+    a fraction (``"1 1/2"``), or a date or time (``"12:00"`` is 0.5, ``"5-Jan-2020"``)."""
+    number = parse_number_text(text)
+    if number is not None:
+        return number
+    t = plain = text.strip()
+    sign = 1.0
+    if len(t) > 2 and t[0] == "(" and t[-1] == ")":
+        sign, t = -1.0, t[1:-1].strip()
+    if t[:1] in "+-" and t[1:2] == "$":
+        t = t[0] + t[2:]
+    elif t[:1] == "$":
+        t = t[1:].lstrip()
+    number = parse_number_text(t)
+    if number is None:
+        m = _FRACTION.fullmatch(t)
+        if m is not None and int(m.group(4)):
+            number = int(m.group(2)) + int(m.group(3)) / int(m.group(4))
+            number = -number if m.group(1) == "-" else number
+        elif t == plain:  # a date or time has no sign, currency or parentheses
+            number = text_serial(t)
+    return None if number is None else sign * number
+
+
 def to_number(v: object) -> float | ExcelError:
-    """Coerce a scalar to a number as Excel arithmetic does; non-numeric text is #VALUE!."""
+    """Coerce a scalar to a number as Excel arithmetic does (text as VALUE reads it: ``"$4.00"``
+    is 4, ``"6/1/2001"`` a date); other text is #VALUE!."""
     t = type(v)
     if t is float:
         return v
@@ -175,6 +206,8 @@ def to_number(v: object) -> float | ExcelError:
         return 1.0 if v else 0.0
     if t is str:
         x = parse_number_text(v)
+        if x is None:
+            x = value_of_text(v)
         return ERR_VALUE if x is None else x
     if t is ExcelError:
         return v

@@ -29,6 +29,7 @@ from xlmodel.harness.formula_text import (
     TOO_LARGE,
     UNKNOWN_FUNCTION,
     UNREADABLE,
+    UNSETTLED,
     any_called_functions,
     bound_whole_columns,
     called_functions,
@@ -201,6 +202,9 @@ class PythonCells(Protocol):
     :func:`recalculate`; :class:`xlmodel.harness.loading.OurCalls` is the implementation."""
 
     keys: list[Key]
+    native: set[Key]
+    """The keys of native cells among them (IronCalc computes them otherwise than Excel): a
+    chain through them that does not settle leaves them at their saved values."""
 
     def inputs(self) -> Iterable[tuple[str, int, int, int, int]]:
         """Rectangles (sheet, r1, c1, r2, c2) of the cells they read."""
@@ -594,7 +598,9 @@ def _settle(model: _Model, python_cells: PythonCells, cells: dict, out: Recalcul
                     other = cells.get((key[0], r, c))
                     fed[(key[0], r, c)] = None if other is None else other.value
     results: dict[Key, object] = {}
-    for _ in range(MAX_PASSES):
+    given_up: set[Key] = set()
+
+    def read_inputs() -> dict:
         values = {}
         for sheet, r1, c1, r2, c2 in rects:
             s = index.get(sheet)
@@ -605,14 +611,30 @@ def _settle(model: _Model, python_cells: PythonCells, cells: dict, out: Recalcul
                     v = model.get(s, r, c)
                     if v is not None:
                         values[(sheet, r, c)] = v
-        results = {k: _result(v) for k, v in python_cells.compute(values).items()}
-        changed = {}
+        return values
+
+    for attempt in range(MAX_PASSES):
+        results = {k: _result(v) for k, v in python_cells.compute(read_inputs()).items()
+                   if k not in given_up}
+        changed, moving = {}, set()
         for key, result in results.items():
             for k, v in _layout(cells[key], result).items():
                 if k not in fed or not _identical(fed[k], v):
                     changed[k] = v
+                    moving.add(key)
         if not changed:
             return results
+        if attempt == MAX_PASSES - 1 and moving <= python_cells.native:
+            # a long chain through native cells of both engines, not through ours: those
+            # still moving keep their saved values, which the cells after them then read
+            for key in moving:
+                given_up.add(key)
+                out.not_recomputed[key] = (UNSETTLED, f"still changing after {MAX_PASSES} "
+                                                      "passes between the two engines")
+                model.put(index[key[0]], key[1], key[2], cells[key].value)
+            model.evaluate()
+            return {k: _result(v) for k, v in python_cells.compute(read_inputs()).items()
+                    if k not in given_up}
         for (sheet, r, c), v in changed.items():
             fed[(sheet, r, c)] = v
             model.put(index[sheet], r, c, v)

@@ -18,16 +18,18 @@ UNREADABLE = "formula the engine cannot read"
 CIRCULAR = "circular reference (iterative calculation)"
 TOO_LARGE = "range too large to evaluate"
 PYTHON_SIDE_FAILED = "the Python side failed on a native function"
+UNSETTLED = "chain through both engines too long to settle"
 #: Every reason, in the order reports list them.
 REASONS = (EXTERNAL_LINK, THREE_D_REFERENCE, DATA_TABLE, UNKNOWN_FUNCTION, VOLATILE,
            ENVIRONMENT, STRUCTURED_REFERENCE, UNREADABLE, CIRCULAR, TOO_LARGE,
-           PYTHON_SIDE_FAILED)
+           PYTHON_SIDE_FAILED, UNSETTLED)
 #: Functions whose value is not a function of the workbook: recomputing them cannot
 #: reproduce what was saved.
 VOLATILE_FUNCTIONS = frozenset({"NOW", "TODAY", "RAND", "RANDBETWEEN", "RANDARRAY"})
 ENVIRONMENT_FUNCTIONS = frozenset({"CELL", "INFO"})
 
-_STRING_RE = re.compile(r'"(?:[^"]|"")*"')
+#: A text constant in a formula.
+STRING_RE = re.compile(r'"(?:[^"]|"")*"')
 _QUOTED_SHEET_RE = re.compile(r"'(?:[^']|'')*'")
 _EXTERNAL_RE = re.compile(r"\[\d+\]|\[[^\]]*\.xl[a-z]*\]", re.IGNORECASE)
 _THREE_D_RE = re.compile(r"(?<![\w.!:$])[A-Za-z_][\w.]*:[A-Za-z_][\w.]*!")
@@ -41,7 +43,7 @@ def called_names(formula: str) -> list[str]:
     """Function names a formula calls, as spelled (prefixes kept)."""
     if "(" not in formula:
         return []  # no call (the common case of arithmetic on cells)
-    text = _STRING_RE.sub('""', formula) if '"' in formula else formula
+    text = STRING_RE.sub('""', formula) if '"' in formula else formula
     return _CALL_RE.findall(text)
 
 
@@ -71,7 +73,7 @@ def missing_sheet(formula: str, sheets) -> str | None:
     """The first sheet a formula refers to that the workbook does not have, or None."""
     if "!" not in formula:
         return None
-    text = _STRING_RE.sub('""', formula) if '"' in formula else formula
+    text = STRING_RE.sub('""', formula) if '"' in formula else formula
     known = sheets if isinstance(sheets, frozenset) else frozenset(s.upper() for s in sheets)
     for quoted, plain in _SHEET_PREFIX_RE.findall(text):
         name = quoted.replace("''", "'") if quoted else plain
@@ -120,7 +122,7 @@ _CELL_RANGE_RE = re.compile(
 #: A colon between two column letters: the only place a whole-column reference can be.
 _COLUMN_COLON_RE = re.compile(r"[A-Za-z]:\$?[A-Za-z]")
 _SIZE_FUNCTIONS_RE = re.compile(r"ROWS?\(|COUNTBLANK\(", re.IGNORECASE)
-_QUOTED_OR_STRING_RE = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
+_QUOTED_ORSTRING_RE = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")")
 
 
 def bound_whole_columns(formula: str, last_row: int) -> str:
@@ -157,7 +159,7 @@ def bound_whole_columns(formula: str, last_row: int) -> str:
             part = _CELL_RANGE_RE.sub(clamp, part)
         return part
 
-    parts = _QUOTED_OR_STRING_RE.split(formula)
+    parts = _QUOTED_ORSTRING_RE.split(formula)
     return "".join(p if k % 2 else rewrite(p) for k, p in enumerate(parts))
 
 
@@ -232,7 +234,7 @@ def static_reason(formula: str, is_data_table: bool = False) -> tuple[str, str] 
             or "INFO" in upper)
     if not (bracket or three_d or hint):
         return None  # the common case, decided without the full analysis
-    text = _STRING_RE.sub('""', formula) if '"' in formula else formula
+    text = STRING_RE.sub('""', formula) if '"' in formula else formula
     if bracket and _EXTERNAL_RE.search(text):
         return EXTERNAL_LINK, "reference to another workbook"
     if three_d:
@@ -293,7 +295,7 @@ def needs_legacy_reading(formula: str) -> bool:
 
 
 def _needs_legacy_reading(formula: str) -> bool:
-    text = _STRING_RE.sub('""', formula) if '"' in formula else formula
+    text = STRING_RE.sub('""', formula) if '"' in formula else formula
     upper = text.upper()
     if ("IF(" in upper or "CHOOSE(" in upper or "IFERROR(" in upper) and _CHOICE_RE.search(upper):
         # IF's condition and CHOOSE's index are single values: only their other arguments

@@ -357,7 +357,9 @@ def from_data(data: workbook.WorkbookData, mode: str = "full",
                 engine.extend(sheet, max(c.row for c in sheet_cells.values()),
                               max(c.col for c in sheet_cells.values()))
     spellings.register(engine, called)
-    if fixed_keys:
+    if fixed_keys or udf_keys:
+        # every cell the engine computes, ours as well as native ones, calls the same
+        # functions: Excel's, where IronCalc's differ
         from xlmodel.harness.fixes import ARRAY_ARGS, FIXES
 
         for name, fn in FIXES.items():
@@ -452,7 +454,7 @@ class OurCalls:
         self.wb = wb
         self.keys = list(wb.udf_keys) + (list(wb.fixed_keys) if wb.mode == "full" else [])
         self._grouped: dict | None = None
-        self._native = set(wb.fixed_keys) if wb.mode == "full" else set()
+        self.native = set(wb.fixed_keys) if wb.mode == "full" else set()
         #: native cells whose evaluation here raised (a defect of this side, not Excel's
         #: value) -> what failed: they keep their saved values and are reported as such
         self.failed: dict = {}
@@ -489,9 +491,9 @@ class OurCalls:
             if first not in failed:
                 for key in others:
                     results[key] = results[first]
-        if self._native and failed:
+        if self.native and failed:
             saved = self.wb.saved
-            for key in self._native.intersection(failed):
+            for key in self.native.intersection(failed):
                 self.failed[key] = failed[key]
                 results[key] = saved.get(key)
         return {key: results[key] for key in self.keys}

@@ -159,9 +159,12 @@ def make_criterion(criterion: object) -> Callable[[object], bool] | ExcelError:
         return criterion
     if criterion is None or criterion is MISSING:
         criterion = ""
-    if type(criterion) in (float, bool):
+    if type(criterion) is bool:
+        return lambda v: v is criterion
+    if type(criterion) is float:
         target = criterion
-        return lambda v: type(v) is type(target) and compare(v, target) == 0
+        return lambda v: (v == target if type(v) is float
+                          else type(v) is str and parse_number_text(v) == target)
     text = str(criterion)
     if text == "=":
         return lambda v: v is None  # "=" alone: empty cells, not a formula's ""
@@ -187,6 +190,9 @@ def make_criterion(criterion: object) -> Callable[[object], bool] | ExcelError:
     def equal(v: object) -> bool:
         if pattern is not None:
             return type(v) is str and pattern.fullmatch(v)
+        if type(v) is str and type(operand) is float:
+            # a number stored as text matches the number ("10" and 10 both count "10")
+            return parse_number_text(v) == operand
         if not _same_kind(v, operand):
             return False
         return compare(v, operand) == 0

@@ -3,18 +3,16 @@
 
 from __future__ import annotations
 
-import re
-
 from xlmodel.errors import ExcelError
-from xlmodel.formula import calendar, numfmt
+from xlmodel.formula import numfmt
 from xlmodel.formula.functions.common import _int_arg
 from xlmodel.formula.functions.registry import excel
 from xlmodel.formula.values import (
     ERR_VALUE,
     MAX_TEXT,
     ndarray,
-    parse_number_text,
     to_text,
+    value_of_text,
 )
 
 # --- text ------------------------------------------------------------------------------------
@@ -92,7 +90,7 @@ def xl_right(text, count=1.0):
     n = _int_arg(count)
     if n < 0:
         return ERR_VALUE
-    return text[len(text) - n :] if n else ""
+    return text[max(0, len(text) - n) :] if n else ""  # RIGHT("abc", 4) is "abc"
 
 
 @excel("MID", "s n n")
@@ -147,32 +145,5 @@ def xl_value(x):
     return ERR_VALUE
 
 
-_FRACTION = re.compile(r"([+-]?)(\d{1,15})\s+(\d{1,15})/(\d{1,15})")
-
-
-def value_of_text(text: str) -> float | None:
-    """The number VALUE reads in a text, or None: a number as arithmetic reads it, with a
-    leading ``$`` or in parentheses for a negative one (``"(12)"`` is -12), a whole number and
-    a fraction (``"1 1/2"``), or a date or time (``"12:00"`` is 0.5, ``"5-Jan-2020"``)."""
-    number = parse_number_text(text)
-    if number is not None:
-        return number
-    t = plain = text.strip()
-    sign = 1.0
-    if len(t) > 2 and t[0] == "(" and t[-1] == ")":
-        sign, t = -1.0, t[1:-1].strip()
-    if t[:1] in "+-" and t[1:2] == "$":
-        t = t[0] + t[2:]
-    elif t[:1] == "$":
-        t = t[1:].lstrip()
-    number = parse_number_text(t)
-    if number is None:
-        m = _FRACTION.fullmatch(t)
-        if m is not None and int(m.group(4)):
-            number = int(m.group(2)) + int(m.group(3)) / int(m.group(4))
-            number = -number if m.group(1) == "-" else number
-        elif t == plain:  # a date or time has no sign, currency or parentheses
-            number = calendar.text_serial(t)
-    return None if number is None else sign * number
 
 

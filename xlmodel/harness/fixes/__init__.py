@@ -42,6 +42,7 @@ from xlmodel.harness.fixes.lookups import NAMES as _LOOKUPS
 from xlmodel.harness.fixes.lookups import approximate
 from xlmodel.harness.fixes.statistics import FIXES as _STATISTICS_FIXES
 from xlmodel.harness.fixes.text import FIXES as _TEXT_FIXES
+from xlmodel.harness.formula_text import STRING_RE
 
 #: Native function name -> Python implementation with Excel's semantics (scalar arguments:
 #: float, str, bool, None for blank or omitted).
@@ -64,7 +65,49 @@ def _guarded(name: str, fn):
     return call
 
 
+#: Where a fix that takes arrays expects one value: an array there is taken value by value,
+#: and the results fill an array of the same shape (``LARGE(r, {1, 2})``).
+_ONE_VALUE = {"MATCH": (0, 2), "VLOOKUP": (0, 2, 3), "HLOOKUP": (0, 2, 3), "LOOKUP": (0,),
+              "LARGE": (1,), "SMALL": (1,), "FORECAST": (0,), "FORECAST.LINEAR": (0,),
+              "NPV": (0,)}
+#: The most values one such call takes one by one.
+MAX_LIFTED = 10_000
+
+
+def _lifted(name: str, fn, positions: tuple[int, ...]):
+    def call(*args):
+        lifted = [i for i in positions
+                  if i < len(args) and hasattr(args[i], "shape") and args[i].size > 1]
+        if not lifted:
+            return fn(*args)
+        rows = max(args[i].shape[0] for i in lifted)
+        cols = max(args[i].shape[1] for i in lifted)
+        if rows * cols > MAX_LIFTED:
+            return ExcelError("#VALUE!", f"{name}: more than {MAX_LIFTED:,} values where one "
+                                         "is expected")
+        out = []
+        for r in range(rows):
+            line = []
+            for c in range(cols):
+                one = list(args)
+                for i in lifted:
+                    a = args[i]
+                    if (a.shape[0] > 1 and r >= a.shape[0]) or (a.shape[1] > 1 and
+                                                                  c >= a.shape[1]):
+                        one = None  # past the end of a smaller array, as Excel pads it
+                        break
+                    one[i] = a[r if a.shape[0] > 1 else 0, c if a.shape[1] > 1 else 0]
+                line.append(ExcelError("#N/A") if one is None else fn(*one))
+            out.append(line)
+        return out
+
+    call.__name__ = fn.__name__
+    call.__doc__ = fn.__doc__
+    return call
+
+
 FIXES = {name: _guarded(name, fn) for name, fn in FIXES.items()}
+FIXES.update({name: _lifted(name, FIXES[name], at) for name, at in _ONE_VALUE.items()})
 
 #: The fixes that take ranges and array constants as 2-D arrays.
 ARRAY_ARGS = _LOOKUPS | frozenset(_STATISTICS_FIXES) | frozenset(_TEXT_FIXES)
@@ -86,11 +129,18 @@ _TEXT = frozenset({"CONCAT", "CONCATENATE", "EXACT", "LEFT", "LEN", "LOWER", "MI
 NAMES = frozenset(FIXES) | _CRITERIA | _TEXT
 
 
+def _joins(formula: str) -> bool:
+    """The formula joins text with ``&`` (outside its text constants)."""
+    if "&" not in formula:
+        return False
+    return '"' not in formula or "&" in STRING_RE.sub("", formula)
+
+
 def differs(formula: str, called: set[str]) -> bool:
     """Whether a formula calling the functions ``called`` makes a call IronCalc gets wrong:
     any call to a function fixed here, except a lookup that matches exactly; a literal
     criterion IronCalc reads otherwise than Excel; text made from numbers."""
     return (not _ALWAYS.isdisjoint(called)
-            or not _TEXT.isdisjoint(called) or "&" in formula
+            or not _TEXT.isdisjoint(called) or _joins(formula)
             or (not _LOOKUPS.isdisjoint(called) and approximate(formula))
             or (not _CRITERIA.isdisjoint(called) and _CRITERION_RE.search(formula) is not None))

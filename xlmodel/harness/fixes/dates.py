@@ -22,6 +22,7 @@ from xlmodel.formula.calendar import (
     text_serial,
     ymd_to_serial,
 )
+from xlmodel.formula.values import parse_number_text
 
 
 def _num(msg):
@@ -46,10 +47,9 @@ def _to_number(name, v, bool_ok=True):
     if isinstance(v, (int, float)):
         return float(v)
     text = str(v).strip()
-    try:
-        return float(text)
-    except ValueError:
-        pass
+    number = parse_number_text(text)  # as Excel reads it: "1,000" is 1000, "1_0" no number
+    if number is not None:
+        return number
     dv = text_serial(text)
     if dv is None:
         return _value(f"{name}: {text[:30]!r} is not a date or number")
@@ -270,7 +270,7 @@ def yearfrac(start_date=None, end_date=None, basis=None):
     b = 0.0 if basis is None else _to_number("YEARFRAC", basis)
     if isinstance(b, ExcelError):
         return b
-    if s < 0 or e < 0 or s > MAX_SERIAL + 1 or e > MAX_SERIAL + 1:
+    if s < 0 or e < 0 or s >= MAX_SERIAL + 1 or e >= MAX_SERIAL + 1:
         return _num("YEARFRAC: invalid date")
     b = int(math.floor(b))
     if b < 0 or b > 4:

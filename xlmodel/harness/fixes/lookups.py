@@ -168,12 +168,6 @@ def _descending(x, values):
 
 
 def _lookup_value(x):
-    if x is None:
-        return 0.0
-    return x
-
-
-def _lookup_value(x):
     return 0.0 if x is None else x
 
 

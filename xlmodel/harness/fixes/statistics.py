@@ -22,11 +22,9 @@ arrives as a 2-D numpy object array (``array_args``), a typed argument as a scal
 from __future__ import annotations
 
 import math
-import re
 
 from xlmodel.errors import ExcelError
-
-_NUMBER_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*%?\s*$")
+from xlmodel.formula.values import parse_number_text
 
 
 def _div0(msg):
@@ -60,13 +58,8 @@ def _cells(arg):
 
 
 def _text_number(text: str):
-    """A number typed as text ("3", " 2.5 ", "1e3", "50%"), or None."""
-    if not _NUMBER_RE.match(text):
-        return None
-    t = text.strip()
-    if t.endswith("%"):
-        return float(t[:-1]) / 100.0
-    return float(t)
+    """A number typed as text ("3", " 2.5 ", "1e3", "50%", "1,000"), or None."""
+    return parse_number_text(text)
 
 
 def _scalar_number(name, value):
@@ -96,7 +89,7 @@ def _collect(name, args, *, a_mode=False):
 
     In ranges/arrays: numbers count; with a_mode text (also "") counts 0 and TRUE/FALSE 1/0;
     blanks never count; an error is the result. Typed arguments: numbers, logicals and
-    numeric text count, other text is #VALUE!, an omitted/blank argument is skipped.
+    numeric text count, other text is #VALUE!, an empty argument counts as 0.
     """
     out = []
     for arg in args:
@@ -114,7 +107,7 @@ def _collect(name, args, *, a_mode=False):
                 elif a_mode:
                     out.append(0.0)  # any text in a range counts as 0 for the *A variants
         elif arg is None:
-            continue
+            out.append(0.0)  # an empty argument typed in, as in VAR(1,,2), counts as 0
         else:
             v = _scalar_number(name, arg)
             if isinstance(v, ExcelError):
