@@ -9,6 +9,7 @@ evaluates our calls; :class:`OurCalls` hands those cells to the full recalculati
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -466,7 +467,10 @@ class OurCalls:
             if (text, key[0]) in known:
                 continue
             try:
-                refs = engine.references(text, key[0])
+                # from the syntax tree the engine holds; a second parse only where it has none
+                refs = engine.cell_references(key)
+                if refs is None:
+                    refs = engine.references(text, key[0])
             except Exception:  # noqa: BLE001 - evaluating it gives the error value
                 continue
             known[(text, key[0])] = True
@@ -510,10 +514,13 @@ class OurCalls:
             groups: dict = {}
             first: dict = {}
             formulas = self.wb.formulas
+            # only a text that stands in more than one cell of a sheet can be shared
+            repeated = Counter((key[0], formulas[key].formula) for key in self.keys)
             for key in self.keys:
                 cell = formulas[key]
                 text = cell.formula
-                if cell.array_ref is None and not cell.dynamic and _position_free(text):
+                if (repeated[(key[0], text)] > 1 and cell.array_ref is None
+                        and not cell.dynamic and _position_free(text)):
                     lead = first.setdefault((key[0], text), key)
                     if lead is not key:
                         groups[lead].append(key)
