@@ -177,16 +177,17 @@ def test_yearfrac_agrees_with_ironcalc_on_forward_pairs_and_swaps_the_others(tmp
     assert checked == 2000
 
 
-@pytest.mark.parametrize("name", ["DAY", "MONTH", "YEAR", "WEEKDAY"])
-def test_date_parts_agree_with_the_python_calendar_from_march_1900(name):
-    """From serial 61 on Excel's calendar is the proleptic Gregorian one."""
-    rng = random.Random(name)
-    for serial in [61, 62, 365, 366, 2958465] + [rng.randrange(61, 2958466)
-                                                 for _ in range(2000)]:
-        day = datetime.date(1899, 12, 30) + datetime.timedelta(days=serial)
-        expected = {"DAY": day.day, "MONTH": day.month, "YEAR": day.year,
-                    "WEEKDAY": day.isoweekday() % 7 + 1}[name]
-        assert FIXES[name](float(serial)) == expected, serial
+@pytest.mark.parametrize(("serial", "ymd", "weekday"), [
+    (61.0, (1900, 3, 1), 5),          # the first day after the fictitious 29 February
+    (39448.0, (2008, 1, 1), 3),       # Microsoft's DATEVALUE("1/1/2008")
+    (39492.0, (2008, 2, 14), 5),      # Microsoft's WEEKDAY example: a Thursday
+    (40210.0, (2010, 2, 1), 2),       # DATE(2009,14,1), saved by Excel in DATE.xlsx
+    (2958465.0, (9999, 12, 31), 6),   # the last date Excel has
+])
+def test_date_parts_of_serials_excel_documents(serial, ymd, weekday):
+    assert (FIXES["YEAR"](serial), FIXES["MONTH"](serial), FIXES["DAY"](serial)) == ymd
+    assert FIXES["WEEKDAY"](serial) == weekday
+    assert FIXES["DATE"](*map(float, ymd)) == serial
 
 
 def test_date_functions_refuse_serials_outside_the_calendar():

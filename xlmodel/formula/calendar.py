@@ -46,6 +46,11 @@ def is_leap(y):
     return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
 
 
+def _digits(text: str) -> bool:
+    """Only the digits 0-9 (not "²" or other scripts' digits, which Excel does not read)."""
+    return text.isascii() and text.isdigit()
+
+
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")
 
@@ -61,7 +66,7 @@ def _month_name(tok):
 
 
 def _year(tok):
-    if not tok.isdigit() or len(tok) not in (1, 2, 4):
+    if not _digits(tok) or len(tok) not in (1, 2, 4):
         return None
     y = int(tok)
     if len(tok) <= 2:
@@ -79,7 +84,7 @@ def _parse_time(text):
             t = t[: -len(suf)].strip()
             break
     parts = t.split(":")
-    if not parts or not all(p.replace(".", "", 1).isdigit() for p in parts) or len(parts) > 3:
+    if not parts or not all(_digits(p.replace(".", "", 1)) for p in parts) or len(parts) > 3:
         return None
     if len(parts) == 1 and ampm is None:
         return None
@@ -111,15 +116,15 @@ def _parse_date(text):
     p = [x.strip() for x in p if x.strip()]
     if len(p) == 3:
         a, b, c = p
-        if a.isdigit() and len(a) == 4:                       # 2017-1-15, 2017/1/15
+        if _digits(a) and len(a) == 4:                       # 2017-1-15, 2017/1/15
             y = int(a)
-            m = int(b) if b.isdigit() else _month_name(b)
-            d = int(c) if c.isdigit() else None
-        elif a.isdigit() and b.isdigit():                     # 1/15/2017 (month first)
+            m = int(b) if _digits(b) else _month_name(b)
+            d = int(c) if _digits(c) else None
+        elif _digits(a) and _digits(b):                     # 1/15/2017 (month first)
             m, d, y = int(a), int(b), _year(c)
-        elif a.isdigit():                                     # 15-Jan-2017
+        elif _digits(a):                                     # 15-Jan-2017
             d, m, y = int(a), _month_name(b), _year(c)
-        elif b.isdigit():                                     # Jan 15 2017
+        elif _digits(b):                                     # Jan 15 2017
             m, d, y = _month_name(a), int(b), _year(c)
     elif len(p) == 2:
         a, b = p

@@ -83,11 +83,11 @@ class Wildcard:
             elif s == "?":
                 parts.append("\0")
             else:
-                parts.append(s[-1].casefold())
+                parts.append(s[-1].lower())
         self._parts = parts
 
     def fullmatch(self, text: str) -> bool:
-        parts, text = self._parts, text.casefold()
+        parts, text = self._parts, text.lower()
         p = t = 0
         star, mark = -1, 0
         while t < len(text):

@@ -1,10 +1,14 @@
-"""Native Excel functions that IronCalc computes differently from Excel, computed on our side.
+"""Native Excel functions that IronCalc computes otherwise than Excel, computed on our side.
 
 Full mode hands a cell that calls one of these to the Python side, as it does the cells that
 call our own functions, when every function the cell calls is one the formula engine of
-:mod:`xlmodel.formula` has; IronCalc then takes the value. Each fix is narrow and tested
+:mod:`xlmodel.formula` has; IronCalc then takes the value. Each fix is tested
 against the values Excel computed and saved, published examples and hand-worked cases
-(tests/test_fixes.py, tests/test_fixes_dates.py).
+(tests/test_fixes*.py, with the cases of tests/*_cases.py). Which cells leave IronCalc is
+decided by :func:`differs` from the formula's text: for the families below every call goes
+(a date function, a statistic of the variance family, TEXT, a number joined into text),
+since the text cannot tell whether IronCalc's answer will be the wrong one; for lookups and
+criteria only the calls that can differ (an approximate lookup, a ``"<>text"`` criterion).
 
 * :mod:`.bases`: ``BIN2DEC`` ... ``HEX2OCT`` (Excel's error values and blanks);
 * :mod:`.depreciation`: ``VDB`` with a fractional start period;
@@ -56,7 +60,9 @@ def _guarded(name: str, fn):
     def call(*args):
         try:
             return fn(*args)
-        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        except ArithmeticError as exc:  # past the largest number, as Excel says it
+            return ExcelError("#NUM!", f"{name}: {type(exc).__name__}: {exc}")
+        except (LookupError, TypeError, ValueError) as exc:
             return ExcelError("#VALUE!", f"{name}: internal error ({type(exc).__name__}: "
                                          f"{exc})")
 

@@ -24,7 +24,11 @@ from __future__ import annotations
 import math
 
 from xlmodel.errors import ExcelError
-from xlmodel.harness.fixes.bases import _num
+
+
+def _num(message: str) -> ExcelError:
+    return ExcelError("#NUM!", message)
+
 
 #: Bound on the steps of one VDB call (each period is one step until the straight line takes
 #: over, which is summed at once): a call past it is #NUM!, never a hang.

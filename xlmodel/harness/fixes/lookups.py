@@ -25,8 +25,8 @@ of 77 arrays searched three ways in Excel:
 * VLOOKUP and HLOOKUP truncate the index: below 1 is ``#VALUE!`` (IronCalc: ``#REF!``),
   beyond the table ``#REF!``.
 
-Text is ordered by ``str.casefold``; Excel's collation, which puts punctuation such as
-``_ [ ] ^ ~`` before digits and letters, is not modelled.
+Text is ordered by ``str.lower`` (``"ß"`` is not ``"ss"``); Excel's collation, which puts
+punctuation such as ``_ [ ] ^ ~`` before digits and letters, is not modelled.
 
 Arguments arrive as the formula engine gives them with ``array_args``: a range or array
 constant as a 2-D numpy object array, a scalar as itself.
@@ -110,7 +110,7 @@ def _kind(v) -> str | None:
 
 def _cmp(a, b) -> int:
     if isinstance(a, str):
-        a, b = a.casefold(), b.casefold()
+        a, b = a.lower(), b.lower()
     return (a > b) - (a < b)
 
 
