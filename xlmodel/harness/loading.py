@@ -341,11 +341,6 @@ def from_data(data: workbook.WorkbookData, mode: str = "full",
             fixed_keys.append(key)
         if ours or fixed or (cell.array_ref is not None and key not in too_large):
             cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
-    if mode == "full" and any(isinstance(c.value, str) and len(c.value) > MAX_TEXT // 2
-                              for c in by_key.values()):
-        # a text long enough that joining two passes Excel's 32,767 characters: IronCalc
-        # has no such limit, so text formulas are computed on the Python side, which has
-        _text_on_python_side(formulas, cells, udf_keys, fixed_keys, too_large)
     names = {n.name: n.text for n in data.defined_names if n.workbook_scoped}
     local_names = {(n.scope, n.name): n.text for n in data.defined_names if not n.workbook_scoped}
     engine = Engine(cells, names, data.sheet_names, strict=False, spill_plain=False,
@@ -370,27 +365,6 @@ def from_data(data: workbook.WorkbookData, mode: str = "full",
 
 
 _FIX_HINT: list = []
-_TEXT_OPS_RE: list = []
-
-
-def _text_on_python_side(formulas, cells, udf_keys, fixed_keys, too_large) -> None:
-    from xlmodel.formula import Formula
-    from xlmodel.harness.formula_text import called_functions
-
-    if not _TEXT_OPS_RE:
-        import re
-
-        _TEXT_OPS_RE.append(re.compile(r"&|CONCAT|REPT\(|SUBSTITUTE\(|TEXTJOIN\("))
-    _needs_fix("")  # the set of functions the Python side has
-    python_side = _FIX_HINT[1]
-    ours, fixed = set(udf_keys), set(fixed_keys)
-    for key, cell in formulas.items():
-        if key in ours or key in fixed or key in too_large or cell.array_ref or cell.dynamic:
-            continue
-        if _TEXT_OPS_RE[0].search(cell.formula.upper()) and set(
-                called_functions(cell.formula)) <= python_side and not _intersects(cell.formula):
-            fixed_keys.append(key)
-            cells[key] = Formula(cell.formula, cell.array_ref, dynamic=cell.dynamic)
 
 
 def _intersects(formula: str) -> bool:
