@@ -195,3 +195,13 @@ def test_date_functions_refuse_serials_outside_the_calendar():
         for bad in (-1.0, 2958466.0):
             result = FIXES[name](bad)
             assert isinstance(result, ExcelError) and result.code == "#NUM!", (name, bad)
+
+
+def test_february_1900_has_29_days_on_excels_calendar():
+    """Excel's calendar keeps the fictitious 1900-02-29 (serial 60): February 1900 has 29
+    days there, and the month rules of YEARFRAC and DATEDIF follow it."""
+    from xlmodel.formula import calendar
+
+    assert calendar.days_in_month(1900, 2) == 29 and calendar.is_leap(1900)
+    assert calendar.days_in_month(2100, 2) == 28 and not calendar.is_leap(2100)
+    assert FIXES["DATE"](1900.0, 3.0, 0.0) == 60.0  # the day before 1 March is the 29th

@@ -258,6 +258,9 @@ FUNCTION_CASES = [
     ("ROUND(21.5,-1)", 20.0),  # Excel docs
     ("ROUND(2.675,2)", 2.68),
     ("ROUND(-2.5,0)", -3.0),
+    ("LEFT(\"abc\",-0.5)", ExcelError("#VALUE!")),  # negative before it is truncated
+    ("MID(\"abc\",1,-0.5)", ExcelError("#VALUE!")),
+    ("REPT(\"ab\",-0.5)", ExcelError("#VALUE!")),
     ("RIGHT(\"abc\",4)", "abc"),  # more than the text has: all of it
     ("RIGHT(\"abc\",3)", "abc"),
     ("ROUNDUP(1E+300,10)", 1e300),  # every digit kept: no rounding to do

@@ -37,13 +37,17 @@ def ymd_to_serial(y: int, m: int, d: int) -> int:
 
 
 def days_in_month(y, m):
+    """Days of a month on Excel's calendar, where February 1900 has 29."""
     if m == 12:
         return 31
+    if (y, m) == (1900, 2):
+        return 29
     return (_dt.date(y, m + 1, 1) - _dt.date(y, m, 1)).days
 
 
 def is_leap(y):
-    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    """A leap year on Excel's calendar, 1900 included."""
+    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0 or y == 1900)
 
 
 def _digits(text: str) -> bool:

@@ -63,8 +63,6 @@ def _int_arg(x: float) -> int:
     return int(math.trunc(x))
 
 
-
-
 class Wildcard:
     """An Excel wildcard pattern: ``*`` any run of characters, ``?`` any one, ``~`` before
     ``*``, ``?`` or ``~`` that character itself; case-insensitive. Matching takes time in

@@ -82,13 +82,13 @@ def xl_trim(text):
 @excel("LEFT", "s n?")
 def xl_left(text, count=1.0):
     n = _int_arg(count)
-    return ERR_VALUE if n < 0 else text[:n]
+    return ERR_VALUE if count < 0 else text[:n]  # LEFT("abc", -0.5) is #VALUE!
 
 
 @excel("RIGHT", "s n?")
 def xl_right(text, count=1.0):
     n = _int_arg(count)
-    if n < 0:
+    if count < 0:
         return ERR_VALUE
     return text[max(0, len(text) - n) :] if n else ""  # RIGHT("abc", 4) is "abc"
 
@@ -96,7 +96,7 @@ def xl_right(text, count=1.0):
 @excel("MID", "s n n")
 def xl_mid(text, start, count):
     s, n = _int_arg(start), _int_arg(count)
-    if s < 1 or n < 0:
+    if s < 1 or count < 0:
         return ERR_VALUE
     return text[s - 1 : s - 1 + n]
 
@@ -104,7 +104,7 @@ def xl_mid(text, start, count):
 @excel("REPT", "s n")
 def xl_rept(text, times):
     n = _int_arg(times)
-    if n < 0 or len(text) * n > 32767:
+    if times < 0 or len(text) * n > 32767:
         return ERR_VALUE
     return text * n
 
