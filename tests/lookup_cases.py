@@ -374,4 +374,6 @@ CASES = [
     ('=MATCH(2,{1,2,2,2,2,2,3,4})', 6.0, 'as above; LibreOffice agrees'),
     ('=MATCH(2,{1,1,2,2,3})', 4.0, 'as above; LibreOffice agrees'),
     ('=MATCH(2,{3,2,2,1},-1)', 2.0, 'Excel linear rule for -1 (pycel #76 pattern)'),
+    ('=XLOOKUP(2,{1,2,3},{"a","b","c"})', 'b', "Microsoft's documentation (XLOOKUP takes arrays)"),
+    ('=XLOOKUP("x",{"a","b"},{1,2},"nf")', 'nf', "Microsoft's documentation"),
 ]

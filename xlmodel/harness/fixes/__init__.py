@@ -132,7 +132,7 @@ _TEXT = frozenset({"CONCAT", "CONCATENATE", "EXACT", "LEFT", "LEN", "LOWER", "MI
                    "RIGHT", "SUBSTITUTE", "TEXT", "TRIM", "UPPER", "VALUE"})
 
 #: Every function whose call may move a cell to the Python side (and ``&`` does too).
-NAMES = frozenset(FIXES) | _CRITERIA | _TEXT
+NAMES = frozenset(FIXES) | _CRITERIA | _TEXT | {"XLOOKUP"}
 
 
 def _joins(formula: str) -> bool:
@@ -148,5 +148,7 @@ def differs(formula: str, called: set[str]) -> bool:
     criterion IronCalc reads otherwise than Excel; text made from numbers."""
     return (not _ALWAYS.isdisjoint(called)
             or not _TEXT.isdisjoint(called) or _joins(formula)
+            # IronCalc's XLOOKUP gives #N/A or #VALUE! over an array constant
+            or ("XLOOKUP" in called and "{" in formula)
             or (not _LOOKUPS.isdisjoint(called) and approximate(formula))
             or (not _CRITERIA.isdisjoint(called) and _CRITERION_RE.search(formula) is not None))
