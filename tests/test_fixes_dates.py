@@ -13,9 +13,9 @@ import random
 import openpyxl
 import pytest
 
-from xlmodel import harness, workbook
+from tests.excel_cases import excel, full_mode, ironcalc_alone
+from xlmodel import harness
 from xlmodel.errors import ExcelError
-from xlmodel.harness import engine
 from xlmodel.harness.fixes import FIXES
 
 # (formula, Excel's value): each computed in full mode, through the harness
@@ -103,39 +103,35 @@ CASES = [
 ]
 
 
-def _excel(value):
-    return ExcelError(value) if isinstance(value, str) and value.startswith("#") else value
+
+
+def _book(path):
+    book = openpyxl.Workbook()
+    for row, (formula, _) in enumerate(CASES, 1):
+        book.active.cell(row, 1, "=" + formula)
+    book.save(path)
+    return path
 
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory):
     """Each case in full mode, as a workbook cell computed by the harness."""
-    book = openpyxl.Workbook()
-    for row, (formula, _) in enumerate(CASES, 1):
-        book.active.cell(row, 1, "=" + formula)
-    path = tmp_path_factory.mktemp("dates") / "dates.xlsx"
-    book.save(path)
-    report = harness.check(path, "full")
-    return {ref: value for (_, ref), value in report.recomputed.items()}
+    computed = full_mode(_book(tmp_path_factory.mktemp("dates") / "dates.xlsx"))
+    return {ref: value for (_, ref), value in computed.items()}
 
 
 @pytest.mark.parametrize(("row", "formula", "expected"),
                          [(row, f, e) for row, (f, e) in enumerate(CASES, 1)],
                          ids=[f for f, _ in CASES])
 def test_full_mode_gives_excels_value(computed, row, formula, expected):
-    assert harness.same(computed[f"A{row}"], _excel(expected)), computed[f"A{row}"]
+    assert harness.same(computed[f"A{row}"], excel(expected)), computed[f"A{row}"]
 
 
 def test_ironcalc_alone_misses_some_of_them(tmp_path):
     """The cases the fixes are for: IronCalc fed the same cells differs on many."""
-    book = openpyxl.Workbook()
-    for row, (formula, _) in enumerate(CASES, 1):
-        book.active.cell(row, 1, "=" + formula)
-    path = tmp_path / "dates.xlsx"
-    book.save(path)
-    values = engine.recalculate(workbook.read_workbook(path)).values
+    values = ironcalc_alone(_book(tmp_path / "dates.xlsx"))
     wrong = [f for row, (f, e) in enumerate(CASES, 1)
-             if not harness.same(values.get(("Sheet", row, 1)), _excel(e))]
+             if not harness.same(values.get(("Sheet", row, 1)), excel(e))]
     assert len(wrong) >= 25, wrong
 
 
@@ -165,7 +161,7 @@ def test_yearfrac_agrees_with_ironcalc_on_forward_pairs_and_swaps_the_others(tmp
                              f"=YEARFRAC({_serial(a):.0f},{_serial(b):.0f},{basis})")
     path = tmp_path / "yearfrac.xlsx"
     book.save(path)
-    values = engine.recalculate(workbook.read_workbook(path)).values
+    values = ironcalc_alone(path)
     checked = 0
     for row, (a, b) in enumerate(pairs, 1):
         for basis in range(5):

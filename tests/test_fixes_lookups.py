@@ -5,20 +5,12 @@ import numpy as np
 import openpyxl
 import pytest
 
+from tests.excel_cases import excel, full_mode, ironcalc_alone
 from tests.lookup_cases import CASES, SETUP
-from xlmodel import harness, workbook
+from xlmodel import harness
 from xlmodel.errors import ExcelError
-from xlmodel.harness import engine
 from xlmodel.harness.fixes import FIXES
 from xlmodel.harness.fixes.lookups import approximate
-
-
-def _excel(value):
-    if isinstance(value, str) and value.startswith("#"):
-        return ExcelError(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
 
 
 def _book(path):
@@ -35,10 +27,7 @@ def _book(path):
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory):
-    path = _book(tmp_path_factory.mktemp("lookups") / "lookups.xlsx")
-    report = harness.check(path, "full")
-    assert not report.not_recomputed
-    return report.recomputed
+    return full_mode(_book(tmp_path_factory.mktemp("lookups") / "lookups.xlsx"))
 
 
 @pytest.mark.parametrize(("row", "formula", "expected", "source"),
@@ -46,14 +35,13 @@ def computed(tmp_path_factory):
                          ids=[f"{row}:{case[0]}" for row, case in enumerate(CASES, 1)])
 def test_full_mode_gives_excels_value(computed, row, formula, expected, source):
     got = computed[("Sheet1", f"AN{row}")]
-    assert harness.same(got, _excel(expected)), (got, source)
+    assert harness.same(got, excel(expected)), (got, source)
 
 
 def test_ironcalc_alone_misses_some_of_them(tmp_path):
-    data = workbook.read_workbook(_book(tmp_path / "lookups.xlsx"))
-    values = engine.recalculate(data).values
+    values = ironcalc_alone(_book(tmp_path / "lookups.xlsx"))
     wrong = [f for row, (f, e, _) in enumerate(CASES, 1)
-             if not harness.same(values.get(("Sheet1", row, 40)), _excel(e))]
+             if not harness.same(values.get(("Sheet1", row, 40)), excel(e))]
     assert len(wrong) >= 40, len(wrong)
 
 

@@ -8,20 +8,12 @@ import re
 import openpyxl
 import pytest
 
+from tests.excel_cases import excel, full_mode, ironcalc_alone
 from tests.statistics_cases import CASES, SETUP
-from xlmodel import harness, workbook
+from xlmodel import harness
 from xlmodel.errors import ExcelError
-from xlmodel.harness import engine
 from xlmodel.harness.fixes import FIXES, differs
 from xlmodel.harness.formula_text import called_functions
-
-
-def _excel(value):
-    if isinstance(value, str) and value.startswith("#"):
-        return ExcelError(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
 
 
 def _agrees(got, expected) -> bool:
@@ -54,9 +46,7 @@ def _book(path):
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory):
-    report = harness.check(_book(tmp_path_factory.mktemp("stats") / "stats.xlsx"), "full")
-    assert not report.not_recomputed
-    return report.recomputed
+    return full_mode(_book(tmp_path_factory.mktemp("stats") / "stats.xlsx"))
 
 
 @pytest.mark.parametrize(("row", "formula", "expected", "source"),
@@ -64,13 +54,13 @@ def computed(tmp_path_factory):
                          ids=[f"{row}:{case[0]}" for row, case in enumerate(CASES, 1)])
 def test_full_mode_gives_excels_value(computed, row, formula, expected, source):
     got = computed[("Sheet1", f"T{row}")]
-    assert _agrees(got, _excel(expected)), (got, source)
+    assert _agrees(got, excel(expected)), (got, source)
 
 
 def test_ironcalc_alone_misses_some_of_them(tmp_path):
-    values = engine.recalculate(workbook.read_workbook(_book(tmp_path / "s.xlsx"))).values
+    values = ironcalc_alone(_book(tmp_path / "s.xlsx"))
     wrong = [f for row, (f, e, _) in enumerate(CASES, 1)
-             if not _agrees(values.get(("Sheet1", row, 20)), _excel(e))]
+             if not _agrees(values.get(("Sheet1", row, 20)), excel(e))]
     assert len(wrong) >= 20, len(wrong)
 
 

@@ -4,17 +4,11 @@ formats (xlmodel/formula/numfmt.py), against Excel's values (tests/text_cases.py
 import openpyxl
 import pytest
 
+from tests.excel_cases import excel, full_mode, ironcalc_alone
 from tests.text_cases import CASES
-from xlmodel import harness, workbook
-from xlmodel.errors import EXCEL_ERROR_CODES, ExcelError
+from xlmodel import harness
+from xlmodel.errors import ExcelError
 from xlmodel.formula import numfmt
-from xlmodel.harness import engine
-
-
-def _excel(value):
-    if isinstance(value, str) and value in EXCEL_ERROR_CODES:
-        return ExcelError(value)
-    return value
 
 
 def _book(path):
@@ -27,9 +21,7 @@ def _book(path):
 
 @pytest.fixture(scope="module")
 def computed(tmp_path_factory):
-    report = harness.check(_book(tmp_path_factory.mktemp("text") / "text.xlsx"), "full")
-    assert not report.not_recomputed
-    return report.recomputed
+    return full_mode(_book(tmp_path_factory.mktemp("text") / "text.xlsx"))
 
 
 @pytest.mark.parametrize(("row", "formula", "expected", "source"),
@@ -37,13 +29,13 @@ def computed(tmp_path_factory):
                          ids=[f"{row}:{case[0]}" for row, case in enumerate(CASES, 1)])
 def test_full_mode_gives_excels_value(computed, row, formula, expected, source):
     got = computed[("Sheet", f"A{row}")]
-    assert harness.same(got, _excel(expected)), (got, source)
+    assert harness.same(got, excel(expected)), (got, source)
 
 
 def test_ironcalc_alone_misses_some_of_them(tmp_path):
-    values = engine.recalculate(workbook.read_workbook(_book(tmp_path / "t.xlsx"))).values
+    values = ironcalc_alone(_book(tmp_path / "t.xlsx"))
     wrong = [f for row, (f, e, _) in enumerate(CASES, 1)
-             if not harness.same(values.get(("Sheet", row, 1)), _excel(e))]
+             if not harness.same(values.get(("Sheet", row, 1)), excel(e))]
     assert len(wrong) >= 50, len(wrong)
 
 

@@ -187,72 +187,52 @@ def _pairs(name, ys, xs):
     return out
 
 
-def _moments(pairs):
+def _moments(name, ys, xs, *, least=1, both_vary=False):
+    """(n, mean x, mean y, Sxx, Syy, Sxy) of the numeric pairs, two-pass; or the error
+    value: the argument rules of :func:`_pairs`, ``#DIV/0!`` for fewer than ``least`` pairs
+    or x values that do not vary (nor the y values, with ``both_vary``)."""
+    pairs = _pairs(name, ys, xs)
+    if isinstance(pairs, ExcelError):
+        return pairs
     n = len(pairs)
+    if n < least or n == 0:
+        return _div0(f"{name}: needs at least {max(least, 1)} pair(s) of numbers")
     my = math.fsum(p[0] for p in pairs) / n
     mx = math.fsum(p[1] for p in pairs) / n
     sxx = math.fsum((x - mx) ** 2 for _, x in pairs)
     syy = math.fsum((y - my) ** 2 for y, _ in pairs)
     sxy = math.fsum((x - mx) * (y - my) for y, x in pairs)
+    if sxx == 0 or (both_vary and syy == 0):
+        return _div0(f"{name}: the values do not vary")
     return n, mx, my, sxx, syy, sxy
 
 
 def slope(known_ys=None, known_xs=None):
-    """Excel's SLOPE: sum((x-mx)(y-my)) / sum((x-mx)^2), two-pass. #N/A for ranges of
-    different size or no pairs; #DIV/0! when the x values do not vary."""
-    p = _pairs("SLOPE", known_ys, known_xs)
-    if isinstance(p, ExcelError):
-        return p
-    if not p:
-        return _div0("SLOPE: no numeric pairs")
-    n, mx, my, sxx, syy, sxy = _moments(p)
-    if sxx == 0:
-        return _div0("SLOPE: the x values do not vary")
-    return sxy / sxx
+    """Excel's SLOPE: Sxy / Sxx."""
+    m = _moments("SLOPE", known_ys, known_xs)
+    return m if isinstance(m, ExcelError) else m[5] / m[3]
 
 
 def intercept(known_ys=None, known_xs=None):
-    """Excel's INTERCEPT: my - SLOPE * mx (same argument rules as SLOPE)."""
-    p = _pairs("INTERCEPT", known_ys, known_xs)
-    if isinstance(p, ExcelError):
-        return p
-    if not p:
-        return _div0("INTERCEPT: no numeric pairs")
-    n, mx, my, sxx, syy, sxy = _moments(p)
-    if sxx == 0:
-        return _div0("INTERCEPT: the x values do not vary")
-    return my - sxy / sxx * mx
+    """Excel's INTERCEPT: mean y - SLOPE * mean x."""
+    m = _moments("INTERCEPT", known_ys, known_xs)
+    return m if isinstance(m, ExcelError) else m[2] - m[5] / m[3] * m[1]
 
 
 def forecast(x=None, known_ys=None, known_xs=None):
-    """Excel's FORECAST / FORECAST.LINEAR: my + SLOPE * (x - mx). x is coerced as a typed
-    argument (text that is not a number is #VALUE!)."""
+    """Excel's FORECAST / FORECAST.LINEAR: mean y + SLOPE * (x - mean x); x is coerced as a
+    typed argument (text that is not a number is #VALUE!)."""
     xv = _scalar_number("FORECAST", x)
     if isinstance(xv, ExcelError):
         return xv
-    p = _pairs("FORECAST", known_ys, known_xs)
-    if isinstance(p, ExcelError):
-        return p
-    if not p:
-        return _div0("FORECAST: no numeric pairs")
-    n, mx, my, sxx, syy, sxy = _moments(p)
-    if sxx == 0:
-        return _div0("FORECAST: the x values do not vary")
-    return my + sxy / sxx * (xv - mx)
+    m = _moments("FORECAST", known_ys, known_xs)
+    return m if isinstance(m, ExcelError) else m[2] + m[5] / m[3] * (xv - m[1])
 
 
 def correl(array1=None, array2=None):
-    """Excel's CORREL / PEARSON: sxy / sqrt(sxx * syy), two-pass; #N/A for arrays of
-    different size; #DIV/0! when either array does not vary (or has no pairs)."""
-    p = _pairs("CORREL", array1, array2)
-    if isinstance(p, ExcelError):
-        return p
-    if not p:
-        return _div0("CORREL: no numeric pairs")
-    n, mx, my, sxx, syy, sxy = _moments(p)
-    if sxx == 0 or syy == 0:
-        return _div0("CORREL: an array does not vary")
-    return sxy / math.sqrt(sxx * syy)
+    """Excel's CORREL / PEARSON: Sxy / sqrt(Sxx * Syy)."""
+    m = _moments("CORREL", array1, array2, both_vary=True)
+    return m if isinstance(m, ExcelError) else m[5] / math.sqrt(m[3] * m[4])
 
 
 def rsq(known_ys=None, known_xs=None):
@@ -262,16 +242,11 @@ def rsq(known_ys=None, known_xs=None):
 
 
 def steyx(known_ys=None, known_xs=None):
-    """Excel's STEYX: sqrt((syy - sxy^2/sxx) / (n - 2)); #DIV/0! for fewer than 3 pairs or
-    x values that do not vary."""
-    p = _pairs("STEYX", known_ys, known_xs)
-    if isinstance(p, ExcelError):
-        return p
-    if len(p) < 3:
-        return _div0("STEYX: needs at least 3 pairs")
-    n, mx, my, sxx, syy, sxy = _moments(p)
-    if sxx == 0:
-        return _div0("STEYX: the x values do not vary")
+    """Excel's STEYX: sqrt((Syy - Sxy^2 / Sxx) / (n - 2)), from three pairs on."""
+    m = _moments("STEYX", known_ys, known_xs, least=3)
+    if isinstance(m, ExcelError):
+        return m
+    n, _, _, sxx, syy, sxy = m
     return math.sqrt(max(0.0, syy - sxy * sxy / sxx) / (n - 2))
 
 
