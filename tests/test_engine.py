@@ -380,3 +380,18 @@ def test_which_formulas_may_share_one_result():
                  "ANNUALIZED_TOKEN_RETURN(RAND())", "ANNUALIZED_TOKEN_RETURN(@A1)",
                  "ANNUALIZED_TOKEN_RETURN(INDIRECT(\"A1\"))", "ANNUALIZED_TOKEN_RETURN(A:A)"):
         assert not loading._is_position_free(text), text
+
+
+def test_an_error_value_written_in_a_formula_is_not_a_sheet(tmp_path):
+    """Excel writes #REF! where a reference was deleted: =SUM(#REF!) is a formula it saves,
+    and #NULL!, #NUM! or #VALUE! may be written in one too. None of them names a sheet."""
+    assert formula_text.missing_sheet("SUM(#REF!)+ERROR.TYPE(#NULL!)", ["Sheet"]) is None
+    assert formula_text.missing_sheet("IFERROR(#NUM!,Gone!A1)", ["Sheet"]) == "Gone"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "=ERROR.TYPE(#NULL!)"
+    sheet["A2"] = "=IFERROR(#REF!,5)"
+    path = tmp_path / "errors.xlsx"
+    book.save(path)
+    got = harness.check(path, "full").recomputed
+    assert (got[("Sheet", "A1")], got[("Sheet", "A2")]) == (1.0, 5.0)

@@ -34,7 +34,8 @@ _QUOTED_SHEET_RE = re.compile(r"'(?:[^']|'')*'")
 _EXTERNAL_RE = re.compile(r"\[\d+\]|\[[^\]]*\.xl[a-z]*\]", re.IGNORECASE)
 _THREE_D_RE = re.compile(r"(?<![\w.!:$])[A-Za-z_][\w.]*:[A-Za-z_][\w.]*!")
 _STRUCTURED_RE = re.compile(r"[A-Za-z_][\w.]*\[")
-_SHEET_PREFIX_RE = re.compile(r"(?:'((?:[^']|'')+)'|(?<![\w.])([^\W\d][\w.]*))!")
+#: A sheet before "!" (not the code of an error value: #REF!, #NULL!, #NUM!, #VALUE!)
+_SHEET_PREFIX_RE = re.compile(r"(?:'((?:[^']|'')+)'|(?<![\w.#])([^\W\d][\w.]*))!")
 _CALL_RE = re.compile(r"([A-Za-z_][\w.]*)\(")
 _PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.", "_XLPM.")
 
@@ -85,7 +86,7 @@ def missing_sheet(formula: str, sheets) -> str | None:
 
 
 _QUALIFIED_NAME_RE = re.compile(
-    r"(?:'((?:[^']|'')+)'|(?<![\w.])([^\W\d][\w.]*))!([A-Za-z_\\][\w.]*)(?![\w.(!:$])")
+    r"(?:'((?:[^']|'')+)'|(?<![\w.#])([^\W\d][\w.]*))!([A-Za-z_\\][\w.]*)(?![\w.(!:$])")
 _CELL_LIKE_RE = re.compile(r"\$?[A-Za-z]{1,3}\$?\d+|\$?[A-Za-z]{1,3}|\$?\d+|[Rr]\d*[Cc]\d*")
 
 
