@@ -1,7 +1,6 @@
 """Approximate lookups computed on our side in full mode (xlmodel/harness/fixes/lookups.py),
 against Excel's values (tests/lookup_cases.py says where each comes from)."""
 
-import numpy as np
 import openpyxl
 import pytest
 
@@ -9,7 +8,6 @@ from tests.excel_cases import excel, full_mode, ironcalc_alone
 from tests.lookup_cases import CASES, SETUP
 from xlmodel import harness
 from xlmodel.errors import ExcelError
-from xlmodel.harness.fixes import FIXES
 from xlmodel.harness.fixes.lookups import approximate
 
 
@@ -80,11 +78,15 @@ def test_an_exact_lookup_stays_with_ironcalc(tmp_path):
     assert not loaded.fixed_keys
 
 
-def test_lookup_array_form_and_shapes():
-    block = np.array([[1.0, 2.0, 3.0], ["a", "b", "c"]], dtype=object)
-    assert FIXES["LOOKUP"](2.5, block) == "b"            # wider than tall: first row, last row
-    tall = np.array([[1.0, "x"], [2.0, "y"], [3.0, "z"]], dtype=object)
-    assert FIXES["LOOKUP"](2.0, tall) == "y"
-    assert FIXES["LOOKUP"](0.0, tall) == ExcelError("#N/A")
-    assert FIXES["MATCH"](1.0, tall) == ExcelError("#N/A")   # not one row or column
-    assert FIXES["VLOOKUP"](ExcelError("#REF!"), tall, 2.0) == ExcelError("#REF!")
+@pytest.mark.parametrize(("formula", "expected"), [
+    ('LOOKUP(2.5,{1,2,3;"a","b","c"})', "b"),   # wider than tall: first row, last row
+    ('LOOKUP(2,{1,"x";2,"y";3,"z"})', "y"),     # taller: first column, last column
+    ('LOOKUP(0,{1,"x";2,"y";3,"z"})', ExcelError("#N/A")),
+    ('LOOKUP(2,{1,2,3},{"a","b","c"})', "b"),   # the vector form
+    ('MATCH(1,{1,"x";2,"y"})', ExcelError("#N/A")),  # not one row or column
+])
+def test_lookup_forms_and_shapes(formula, expected):
+    from xlmodel.formula import Engine, Formula
+
+    engine = Engine({("S", 1, 1): Formula(formula)}, {}, ["S"], strict=False)
+    assert harness.same(engine.evaluate_cells([("S", 1, 1)])[("S", 1, 1)], expected)

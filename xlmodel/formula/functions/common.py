@@ -137,18 +137,51 @@ def exact_position(x: object, values: list, *, wildcards: bool = True,
 
 
 def sorted_position(x: object, values: list, descending: bool = False) -> int | None:
-    """Binary search as MATCH type 1 (-1): the last value <= x (>= x) among values of x's type."""
-    candidates = [i for i, v in enumerate(values) if v is not None and _same_kind(x, v)]
-    lo, hi = 0, len(candidates)
-    while lo < hi:  # find the first candidate for which "v <= x" (or >=) fails
+    """Excel's approximate search, as MATCH type 1 (-1), VLOOKUP, HLOOKUP and LOOKUP do it:
+    0-based position, or None. Only values of x's kind take part (numbers, text, logicals);
+    blanks, errors and other kinds are passed over.
+
+    Type 1: a bisection over the whole array, sorted or not. From the middle of ``lo..hi``
+    it steps forward to a value of x's kind (none before ``hi``: the upper half goes); an
+    equal value is the answer, after stepping over the equal values that follow it (the last
+    of a run of duplicates); a smaller one is remembered and the search goes on above it; a
+    larger one sends it below the middle. The answer is the last value remembered.
+
+    Type -1: no bisection but a scan from the start: an equal value is the answer; the first
+    smaller value ends the scan, and the larger value before it is the answer. So
+    ``MATCH(40, {25;28;40;41}, -1)`` is #N/A, as in Microsoft's example."""
+    if descending:
+        best = None
+        for i, v in enumerate(values):
+            if v is None or not _same_kind(x, v):
+                continue
+            c = compare(v, x)
+            if c == 0:
+                return i
+            if c < 0:
+                break
+            best = i
+        return best
+    lo, hi, best, n = 0, len(values) - 1, None, len(values)
+    while lo <= hi:
         mid = (lo + hi) // 2
-        c = compare(values[candidates[mid]], x)
-        ok = c >= 0 if descending else c <= 0
-        if ok:
-            lo = mid + 1
+        j = mid
+        while j <= hi and (values[j] is None or not _same_kind(x, values[j])):
+            j += 1
+        if j > hi:
+            hi = mid - 1
+            continue
+        c = compare(values[j], x)
+        if c == 0:
+            while j + 1 < n and values[j + 1] is not None and _same_kind(x, values[j + 1]) \
+                    and compare(values[j + 1], x) == 0:
+                j += 1
+            return j
+        if c < 0:
+            best, lo = j, j + 1
         else:
-            hi = mid
-    return candidates[lo - 1] if lo > 0 else None
+            hi = mid - 1
+    return best
 
 
 def make_criterion(criterion: object) -> Callable[[object], bool] | ExcelError:

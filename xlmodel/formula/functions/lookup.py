@@ -134,6 +134,30 @@ def _lookup(lookup, table: ndarray, index: float, approximate: bool) -> object:
     return ERR_NA if pos is None else table[pos, k - 1]
 
 
+@excel("LOOKUP", "x a a?")
+def xl_lookup(lookup, lookup_vector, result_vector=None):
+    """LOOKUP's vector form, and its array form: a block searched along its first row when
+    it is wider than tall, else its first column, the result from its last row or column;
+    the search is MATCH's type 1."""
+    if lookup is None:
+        return ERR_NA
+    block = as_array(lookup_vector)
+    if result_vector is None and block.shape[0] > 1 and block.shape[1] > 1:
+        if block.shape[1] > block.shape[0]:
+            keys, results = list(block[0, :]), list(block[-1, :])
+        else:
+            keys, results = list(block[:, 0]), list(block[:, -1])
+    else:
+        keys = _vector(block)
+        results = keys if result_vector is None else _vector(result_vector)
+        if type(keys) is ExcelError or type(results) is ExcelError:
+            return ERR_NA
+    pos = sorted_position(lookup, keys)
+    if pos is None or pos >= len(results):
+        return ERR_NA
+    return results[pos]
+
+
 @excel("XLOOKUP", "x a a l? n? n?", needs_ctx=True)
 def xl_xlookup(ctx, lookup, lookup_array, return_array, if_not_found=None, match_mode=0.0,
                search_mode=1.0):

@@ -30,7 +30,8 @@ criteria only the calls that can differ (an approximate lookup, a ``"<>text"`` c
   and so is ``VALUE``, which reads dates, times, fractions and ``(12)`` as Excel does;
   :mod:`.text` has ``TEXTJOIN``;
 * :mod:`.lookups`: the approximate searches of ``MATCH``, ``VLOOKUP``, ``HLOOKUP`` and
-  ``LOOKUP`` (Excel's bisection, its scan for ``match_type`` -1, the last of duplicates).
+  ``LOOKUP`` (Excel's bisection, its scan for ``match_type`` -1, the last of duplicates),
+  computed by the formula engine.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from xlmodel.errors import ExcelError
 from xlmodel.harness.fixes.bases import FIXES as _BASE_FIXES
 from xlmodel.harness.fixes.dates import FIXES as _DATE_FIXES
 from xlmodel.harness.fixes.depreciation import vdb
-from xlmodel.harness.fixes.lookups import FIXES as _LOOKUP_FIXES
 from xlmodel.harness.fixes.lookups import NAMES as _LOOKUPS
 from xlmodel.harness.fixes.lookups import approximate
 from xlmodel.harness.fixes.statistics import FIXES as _STATISTICS_FIXES
@@ -50,8 +50,7 @@ from xlmodel.harness.formula_text import STRING_RE
 
 #: Native function name -> Python implementation with Excel's semantics (scalar arguments:
 #: float, str, bool, None for blank or omitted).
-FIXES = {**_BASE_FIXES, "VDB": vdb, **_DATE_FIXES, **_LOOKUP_FIXES, **_STATISTICS_FIXES,
-         **_TEXT_FIXES}
+FIXES = {**_BASE_FIXES, "VDB": vdb, **_DATE_FIXES, **_STATISTICS_FIXES, **_TEXT_FIXES}
 
 
 def _guarded(name: str, fn):
@@ -73,8 +72,7 @@ def _guarded(name: str, fn):
 
 #: Where a fix that takes arrays expects one value: an array there is taken value by value,
 #: and the results fill an array of the same shape (``LARGE(r, {1, 2})``).
-_ONE_VALUE = {"MATCH": (0, 2), "VLOOKUP": (0, 2, 3), "HLOOKUP": (0, 2, 3), "LOOKUP": (0,),
-              "LARGE": (1,), "SMALL": (1,), "FORECAST": (0,), "FORECAST.LINEAR": (0,),
+_ONE_VALUE = {"LARGE": (1,), "SMALL": (1,), "FORECAST": (0,), "FORECAST.LINEAR": (0,),
               "NPV": (0,)}
 #: The most values one such call takes one by one.
 MAX_LIFTED = 10_000
@@ -116,9 +114,9 @@ FIXES = {name: _guarded(name, fn) for name, fn in FIXES.items()}
 FIXES.update({name: _lifted(name, FIXES[name], at) for name, at in _ONE_VALUE.items()})
 
 #: The fixes that take ranges and array constants as 2-D arrays.
-ARRAY_ARGS = _LOOKUPS | frozenset(_STATISTICS_FIXES) | frozenset(_TEXT_FIXES)
+ARRAY_ARGS = frozenset(_STATISTICS_FIXES) | frozenset(_TEXT_FIXES)
 
-_ALWAYS = frozenset(FIXES) - _LOOKUPS
+_ALWAYS = frozenset(FIXES)
 
 #: Functions of the formula engine whose criteria IronCalc reads otherwise than Excel.
 _CRITERIA = frozenset({"COUNTIF", "COUNTIFS", "SUMIF", "SUMIFS", "AVERAGEIF", "AVERAGEIFS"})
@@ -132,7 +130,7 @@ _TEXT = frozenset({"CONCAT", "CONCATENATE", "EXACT", "LEFT", "LEN", "LOWER", "MI
                    "RIGHT", "SUBSTITUTE", "TEXT", "TRIM", "UPPER", "VALUE"})
 
 #: Every function whose call may move a cell to the Python side (and ``&`` does too).
-NAMES = frozenset(FIXES) | _CRITERIA | _TEXT | {"XLOOKUP"}
+NAMES = frozenset(FIXES) | _LOOKUPS | _CRITERIA | _TEXT | {"XLOOKUP"}
 
 
 def _joins(formula: str) -> bool:
