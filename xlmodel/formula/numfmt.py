@@ -204,7 +204,7 @@ def _fmt_number(x, toks):
     ph = [i for i, k in enumerate(kinds) if k in ("0", "#", "?")]
     if not ph:  # no digit placeholder at all: the literals alone ("xxx", "big")
         return "".join(t[1] for t in items if t[0] in ("lit", "code"))
-    if "/" in kinds and ph:
+    if "/" in kinds:
         return _fmt_fraction(x, items)
     exp_i = next((i for i, t in enumerate(items) if t[0] == "exp"), None)
     body_end = exp_i if exp_i is not None else len(items)
@@ -344,9 +344,8 @@ def _fmt_fraction(x, items):
 
 
 def _fmt_datetime(x, toks):
-    if x < 0:
-        raise ValueError("negative date")
-    items = [t for t in toks if not (t[0] == "br" and not re.match(r"^(h+|m+|s+)$", t[1], re.I))]
+    """A number of zero or more with a date or time section (the caller writes the sign)."""
+    items = [t for t in toks if not (t[0] == "br" and not _ELAPSED.match(t[1]))]
     has_ampm = any(t[0] in ("ampm", "ap") for t in items)
     # fractional seconds after s: ".0", ".00" ...
     frac_digits = 0
@@ -441,7 +440,7 @@ def _fmt_datetime(x, toks):
 
 def _is_date(toks):
     return any(t[0] in ("dt", "ampm", "ap") or
-               (t[0] == "br" and re.match(r"^(h+|m+|s+)$", t[1], re.I)) for t in toks)
+               (t[0] == "br" and _ELAPSED.match(t[1])) for t in toks)
 
 
 def _condition(toks):
